@@ -306,7 +306,7 @@ mod tests {
         assert!(err.to_string().contains("bit depth 3"), "{err}");
         let truncated = png(10, 10, 8, 2);
         let err = png_header(&truncated[..20]).unwrap_err();
-        assert_eq!(err.offset, 16);
+        assert_eq!(err.offset, 20);
         assert_eq!(sniff(&truncated[..20]), Format::Unknown);
     }
 
