@@ -1,0 +1,252 @@
+//! `fleet.toml` and `host.toml`: the operator's description of the fleet.
+
+use crate::error::FleetError;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+use tamperscan_bytes::text::{as_text, line_col};
+use tamperscan_model::{Identifier, IdentifierKind};
+use toml::Spanned;
+
+/// `fleet.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    /// `[fleet]`: the fleet's name and description.
+    #[serde(default)]
+    pub fleet: FleetSection,
+    /// `[models.<name>]`: the hardware models of the fleet.
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelConfig>,
+    /// `[policy]`: management-plane policy, read by the network layer.
+    #[serde(default)]
+    pub policy: toml::Table,
+}
+
+/// `[fleet]` of `fleet.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSection {
+    /// The fleet's name (defaults to the directory name).
+    pub name: Option<String>,
+    /// Free text shown in reports.
+    pub description: Option<String>,
+    /// True for fleets made by `tamperscan demo`; reports label them synthetic.
+    #[serde(default)]
+    pub synthetic: bool,
+}
+
+/// `[models.<name>]` of `fleet.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Manufacturer.
+    pub vendor: Option<String>,
+    /// Product or board name.
+    pub product: Option<String>,
+    /// Board revision this model covers.
+    pub board_revision: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+}
+
+/// `hosts/<host>/host.toml`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostConfig {
+    /// Overrides the directory name as host id.
+    pub id: Option<String>,
+    /// The hardware model (a key of `[models]` or a `models/` directory), with its line.
+    pub model: Option<(String, (usize, usize))>,
+    /// Site or data centre.
+    pub site: Option<String>,
+    /// Rack position.
+    pub rack: Option<String>,
+    /// Factory lot or shipment.
+    pub lot: Option<String>,
+    /// The BMC's management address.
+    pub bmc_address: Option<IpAddr>,
+    /// The operator vouches for this host (used to learn references).
+    pub known_good: bool,
+    /// Free labels.
+    pub tags: Vec<String>,
+    /// Identifiers, normalised; placeholders are dropped.
+    pub identifiers: Vec<Identifier>,
+    /// Identifier values that were placeholders (kept to report them).
+    pub placeholders: Vec<(IdentifierKind, String)>,
+    /// Explicit evidence files: slot path (`firmware/bmc.bin`) to file path, with its line.
+    pub evidence: Vec<(String, String, (usize, usize))>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostToml {
+    id: Option<String>,
+    model: Option<Spanned<String>>,
+    site: Option<String>,
+    rack: Option<String>,
+    lot: Option<String>,
+    bmc_address: Option<Spanned<String>>,
+    #[serde(default)]
+    known_good: bool,
+    #[serde(default)]
+    tags: Vec<String>,
+    system_serial: Option<String>,
+    board_serial: Option<String>,
+    chassis_serial: Option<String>,
+    smbios_uuid: Option<String>,
+    bmc_mac: Option<Spanned<String>>,
+    tpm_ek_sha256: Option<String>,
+    #[serde(default)]
+    evidence: BTreeMap<String, Spanned<String>>,
+}
+
+/// Parses `fleet.toml` text. `path` is only used in errors.
+pub fn parse_fleet_toml(bytes: &[u8], path: &Path) -> Result<FleetConfig, FleetError> {
+    let (config, _text) = parse_toml::<FleetConfig>(bytes, path)?;
+    Ok(config)
+}
+
+/// Parses `host.toml` text. `path` is only used in errors.
+pub fn parse_host_toml(bytes: &[u8], path: &Path) -> Result<HostConfig, FleetError> {
+    let (raw, text) = parse_toml::<HostToml>(bytes, path)?;
+    let at = |span: std::ops::Range<usize>| line_col(text, span.start);
+    let mut config = HostConfig {
+        id: raw.id,
+        model: raw.model.map(|m| {
+            let pos = at(m.span());
+            (m.into_inner(), pos)
+        }),
+        site: raw.site,
+        rack: raw.rack,
+        lot: raw.lot,
+        known_good: raw.known_good,
+        tags: raw.tags,
+        ..HostConfig::default()
+    };
+    if let Some(address) = raw.bmc_address {
+        let parsed = address.get_ref().trim().parse::<IpAddr>().map_err(|_| {
+            FleetError::at(
+                path,
+                at(address.span()),
+                format!("bmc_address {:?} is not an IPv4 or IPv6 address", address.get_ref()),
+            )
+        })?;
+        config.bmc_address = Some(parsed);
+    }
+    if let Some(mac) = &raw.bmc_mac {
+        if !is_mac(mac.get_ref()) {
+            return Err(FleetError::at(
+                path,
+                at(mac.span()),
+                format!("bmc_mac {:?} is not a MAC address like 0c:c4:7a:11:22:33", mac.get_ref()),
+            ));
+        }
+    }
+    let values = [
+        (IdentifierKind::SystemSerial, raw.system_serial),
+        (IdentifierKind::BoardSerial, raw.board_serial),
+        (IdentifierKind::ChassisSerial, raw.chassis_serial),
+        (IdentifierKind::SmbiosUuid, raw.smbios_uuid),
+        (IdentifierKind::BmcMac, raw.bmc_mac.map(Spanned::into_inner)),
+        (IdentifierKind::TpmEkSha256, raw.tpm_ek_sha256),
+    ];
+    for (kind, value) in values {
+        let Some(value) = value else { continue };
+        match Identifier::new(kind, &value) {
+            Some(id) => config.identifiers.push(id),
+            None => config.placeholders.push((kind, value)),
+        }
+    }
+    for (slot, file) in raw.evidence {
+        let pos = at(file.span());
+        config.evidence.push((slot, file.into_inner(), pos));
+    }
+    Ok(config)
+}
+
+fn is_mac(value: &str) -> bool {
+    let parts: Vec<&str> = value.trim().split([':', '-']).collect();
+    parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Decodes TOML from bytes that must be UTF-8 text, with errors at file:line:col, and refuses
+/// unknown keys (a misspelt key would otherwise silently drop what the operator meant).
+fn parse_toml<'t, T: DeserializeOwned>(
+    bytes: &'t [u8],
+    path: &Path,
+) -> Result<(T, &'t str), FleetError> {
+    let text = as_text(bytes).map_err(|e| {
+        FleetError::new(path, format!("not a TOML text file: {e}"))
+    })?;
+    toml::from_str::<T>(text).map(|v| (v, text)).map_err(|e| {
+        let message = e.message().trim().to_string();
+        match e.span() {
+            Some(span) => FleetError::at(path, line_col(text, span.start), message),
+            None => FleetError::new(path, message),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_toml_fields_and_identifiers() {
+        let text = br#"
+model = "x11dpi"
+lot = "L7"
+bmc_address = "10.0.0.11"
+bmc_mac = "0C:C4:7A:11:22:33"
+board_serial = "ZM19BS0001"
+system_serial = "To be filled by O.E.M."
+
+[evidence]
+"firmware/bmc.bin" = "/archive/bmc.bin"
+"#;
+        let h = parse_host_toml(text, Path::new("hosts/a/host.toml")).unwrap();
+        assert_eq!(h.model.as_ref().unwrap().0, "x11dpi");
+        assert_eq!(h.model.as_ref().unwrap().1, (2, 9));
+        assert_eq!(h.bmc_address.unwrap().to_string(), "10.0.0.11");
+        assert_eq!(h.identifiers.len(), 2);
+        assert_eq!(h.placeholders, vec![(IdentifierKind::SystemSerial, "To be filled by O.E.M.".into())]);
+        assert_eq!(h.evidence, vec![("firmware/bmc.bin".into(), "/archive/bmc.bin".into(), (10, 22))]);
+    }
+
+    #[test]
+    fn broken_toml_names_file_and_line() {
+        let err = parse_host_toml(b"model = \"a\"\nlot = [\n", Path::new("hosts/a/host.toml"))
+            .unwrap_err();
+        assert_eq!(err.line_col.map(|(l, _)| l), Some(3), "{err}");
+        assert!(err.to_string().starts_with("hosts/a/host.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_and_mistyped_keys_are_errors_with_lines() {
+        let err = parse_host_toml(b"model = \"a\"\nmodle = \"b\"\n", Path::new("h.toml")).unwrap_err();
+        assert_eq!(err.line_col.map(|(l, _)| l), Some(2));
+        assert!(err.message.contains("modle"), "{err}");
+        let err = parse_host_toml(b"known_good = \"yes\"\n", Path::new("h.toml")).unwrap_err();
+        assert_eq!(err.line_col.map(|(l, _)| l), Some(1));
+        let err = parse_host_toml(b"bmc_address = \"10.0.0.300\"\n", Path::new("h.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("h.toml:1:15: bmc_address"), "{err}");
+    }
+
+    #[test]
+    fn binary_is_refused_with_offset() {
+        let err = parse_fleet_toml(b"\x89PNG\r\n\x1a\n\0\0", Path::new("fleet.toml")).unwrap_err();
+        assert!(err.to_string().contains("not a TOML text file"), "{err}");
+        assert!(err.to_string().contains("offset 0"), "{err}");
+    }
+
+    #[test]
+    fn fleet_toml_models_and_policy() {
+        let text = b"[fleet]\nname = \"prod\"\n[models.x11]\nvendor = \"Supermicro\"\n[policy]\nmanagement_networks = [\"10.0.0.0/24\"]\n";
+        let f = parse_fleet_toml(text, Path::new("fleet.toml")).unwrap();
+        assert_eq!(f.fleet.name.as_deref(), Some("prod"));
+        assert_eq!(f.models["x11"].vendor.as_deref(), Some("Supermicro"));
+        assert!(f.policy.contains_key("management_networks"));
+    }
+}

@@ -1,0 +1,464 @@
+//! Walking a fleet directory and reading its evidence, bounded and in parallel.
+
+use crate::config::{parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig, ModelConfig};
+use crate::error::{FleetError, LoadError};
+use crate::layout::classify;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use tamperscan_bytes::sniff::{png_header, sniff, Format, SNIFF_LEN};
+use tamperscan_bytes::text::as_text;
+use tamperscan_model::{EvidenceItem, EvidenceKind, EvidenceStatus, HostId};
+
+/// The largest `fleet.toml` or `host.toml` accepted.
+pub const CONFIG_SIZE_LIMIT: u64 = 1024 * 1024;
+/// How deep a walk goes below a host or model directory.
+const MAX_DEPTH: usize = 8;
+/// How many directory entries one host or model directory may hold before the rest is skipped.
+const MAX_ENTRIES: usize = 10_000;
+
+/// A fleet directory, read.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    /// The directory.
+    pub root: PathBuf,
+    /// The fleet's name (`[fleet] name`, else the directory name).
+    pub name: String,
+    /// `fleet.toml` (defaults when absent).
+    pub config: FleetConfig,
+    /// The models, declared in `fleet.toml` or present under `models/`.
+    pub models: BTreeMap<String, Model>,
+    /// The hosts, sorted by id.
+    pub hosts: Vec<Host>,
+    /// Things at fleet level that were not read, and why.
+    pub notes: Vec<Note>,
+}
+
+/// One hardware model and its references.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The model's name.
+    pub name: String,
+    /// True when `[models.<name>]` declares it in `fleet.toml`.
+    pub declared: bool,
+    /// Its `fleet.toml` entry.
+    pub config: ModelConfig,
+    /// Reference files under `models/<name>/` (golden images and the like).
+    pub references: Vec<EvidenceItem>,
+    /// Files under `models/<name>/` that were not read.
+    pub notes: Vec<Note>,
+}
+
+/// One host and its evidence.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// Its id.
+    pub id: HostId,
+    /// Its directory relative to the fleet root (`hosts/<dir>`).
+    pub dir: String,
+    /// `host.toml`, or defaults when there is none.
+    pub config: HostConfig,
+    /// True when the host has a `host.toml`.
+    pub has_host_toml: bool,
+    /// Its evidence files, sorted by path.
+    pub evidence: Vec<EvidenceItem>,
+    /// Files that were not read, and why.
+    pub notes: Vec<Note>,
+}
+
+/// Something in the fleet directory that tamperscan did not read, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Note {
+    /// Path relative to the fleet root.
+    pub path: String,
+    /// Why it was not read.
+    pub message: String,
+}
+
+struct PendingFile {
+    abs: PathBuf,
+    rel: String,
+    kind: EvidenceKind,
+}
+
+/// Reads the fleet directory at `root`: configuration first (every error collected), then all
+/// evidence files in parallel. `progress(done, total)` is called as hosts finish.
+pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fleet, LoadError> {
+    let meta = fs::metadata(root).map_err(|e| one(root, format!("cannot open fleet directory: {e}")))?;
+    if !meta.is_dir() {
+        return Err(one(root, "is not a directory; give the fleet directory (the one holding fleet.toml, models/ and hosts/)"));
+    }
+    let mut errors = Vec::new();
+    let mut notes = Vec::new();
+
+    let config = match read_config(&root.join("fleet.toml")) {
+        Ok(Some(bytes)) => parse_fleet_toml(&bytes, &root.join("fleet.toml")).unwrap_or_else(|e| {
+            errors.push(e);
+            FleetConfig::default()
+        }),
+        Ok(None) => {
+            notes.push(Note { path: "fleet.toml".into(), message: "absent; using defaults".into() });
+            FleetConfig::default()
+        }
+        Err(e) => {
+            errors.push(e);
+            FleetConfig::default()
+        }
+    };
+    let name = config.fleet.name.clone().unwrap_or_else(|| {
+        fs::canonicalize(root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "fleet".into())
+    });
+
+    for entry in sorted_entries(root, "", &mut notes) {
+        let known = matches!(entry.as_str(), "fleet.toml" | "models" | "hosts" | "network")
+            || entry.starts_with("tamperscan.db")
+            || entry.starts_with("report")
+            || entry.starts_with('.');
+        if !known {
+            notes.push(Note { path: entry, message: "not part of the fleet layout; ignored".into() });
+        }
+    }
+    let network = root.join("network");
+    if network.is_dir() {
+        let mut files = Vec::new();
+        walk(&network, "network", 0, &mut files, &mut notes);
+        if !files.is_empty() {
+            notes.push(Note {
+                path: "network".into(),
+                message: format!("{} files; no layer of this build reads network evidence yet", files.len()),
+            });
+        }
+    }
+
+    let mut models: BTreeMap<String, Model> = config
+        .models
+        .iter()
+        .map(|(name, cfg)| {
+            let model = Model { name: name.clone(), declared: true, config: cfg.clone(), references: Vec::new(), notes: Vec::new() };
+            (name.clone(), model)
+        })
+        .collect();
+    let mut model_files: BTreeMap<String, Vec<PendingFile>> = BTreeMap::new();
+    for dir in sorted_dirs(root, "models", &mut notes) {
+        let rel = format!("models/{dir}");
+        let model = models.entry(dir.clone()).or_insert_with(|| Model {
+            name: dir.clone(),
+            declared: false,
+            config: ModelConfig::default(),
+            references: Vec::new(),
+            notes: Vec::new(),
+        });
+        let mut files = Vec::new();
+        walk(&root.join(&rel), &rel, 0, &mut files, &mut model.notes);
+        let pending = files.into_iter().filter_map(|(abs, slot)| {
+            let path = format!("{rel}/{slot}");
+            match classify(&slot) {
+                Some(kind) => Some(PendingFile { abs, rel: path, kind }),
+                None => {
+                    model.notes.push(Note { path, message: "not a reference this build reads".into() });
+                    None
+                }
+            }
+        });
+        model_files.insert(dir, pending.collect());
+    }
+
+    let mut hosts = Vec::new();
+    let mut host_files = Vec::new();
+    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    for dir in sorted_dirs(root, "hosts", &mut notes) {
+        let rel = format!("hosts/{dir}");
+        let host_dir = root.join(&rel);
+        let toml_path = host_dir.join("host.toml");
+        let (config, has_host_toml) = match read_config(&toml_path) {
+            Ok(Some(bytes)) => match parse_host_toml(&bytes, &toml_path) {
+                Ok(config) => (config, true),
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            },
+            Ok(None) => (HostConfig::default(), false),
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let id = config.id.clone().unwrap_or_else(|| dir.clone());
+        if let Some(other) = seen_ids.insert(id.clone(), rel.clone()) {
+            errors.push(FleetError::new(&toml_path, format!("host id {id:?} is already used by {other}; host ids must be unique")));
+            continue;
+        }
+        let mut host_notes = Vec::new();
+        let mut files = Vec::new();
+        walk(&host_dir, &rel, 0, &mut files, &mut host_notes);
+        let mut pending = Vec::new();
+        let mut taken = BTreeSet::new();
+        for (slot, file, line_col) in &config.evidence {
+            let Some(kind) = classify(slot) else {
+                errors.push(FleetError::at(&toml_path, *line_col, format!("[evidence] slot {slot:?} is not an evidence slot (e.g. \"firmware/bmc.bin\", \"boot/eventlog.bin\")")));
+                continue;
+            };
+            let abs = host_dir.join(file);
+            match fs::metadata(&abs) {
+                Ok(m) if m.is_file() => {
+                    taken.insert(slot.clone());
+                    pending.push(PendingFile { abs, rel: format!("{rel}/{slot}"), kind });
+                }
+                Ok(_) => errors.push(FleetError::at(&toml_path, *line_col, format!("evidence file {} is not a regular file", abs.display()))),
+                Err(e) => errors.push(FleetError::at(&toml_path, *line_col, format!("evidence file {} cannot be read: {e}", abs.display()))),
+            }
+        }
+        for (abs, slot) in files {
+            if slot == "host.toml" || taken.contains(&slot) {
+                continue;
+            }
+            let path = format!("{rel}/{slot}");
+            match classify(&slot) {
+                Some(kind) => pending.push(PendingFile { abs, rel: path, kind }),
+                None => host_notes.push(Note { path, message: "not an evidence file this build reads".into() }),
+            }
+        }
+        hosts.push(Host { id: HostId(id), dir: rel, config, has_host_toml, evidence: Vec::new(), notes: host_notes });
+        host_files.push(pending);
+    }
+    if !errors.is_empty() {
+        return Err(LoadError(errors));
+    }
+
+    let total = hosts.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    hosts.par_iter_mut().zip(host_files.into_par_iter()).for_each(|(host, files)| {
+        host.evidence = files.iter().map(|f| read_evidence(&f.abs, &f.rel, &f.kind)).collect();
+        host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(n, total);
+    });
+    for (name, files) in model_files {
+        if let Some(model) = models.get_mut(&name) {
+            model.references = files.par_iter().map(|f| read_evidence(&f.abs, &f.rel, &f.kind)).collect();
+        }
+    }
+    hosts.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Fleet { root: root.to_path_buf(), name, config, models, hosts, notes })
+}
+
+fn one(path: &Path, message: impl Into<String>) -> LoadError {
+    LoadError(vec![FleetError::new(path, message)])
+}
+
+/// Reads a configuration file bounded by [`CONFIG_SIZE_LIMIT`]; `Ok(None)` when absent.
+fn read_config(path: &Path) -> Result<Option<Vec<u8>>, FleetError> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(FleetError::new(path, format!("cannot read: {e}"))),
+    };
+    if !meta.is_file() {
+        return Err(FleetError::new(path, "is not a regular file (directories, links and devices are not read)"));
+    }
+    if meta.len() > CONFIG_SIZE_LIMIT {
+        return Err(FleetError::new(
+            path,
+            format!("is {} bytes; configuration files are at most {CONFIG_SIZE_LIMIT} bytes", meta.len()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(CONFIG_SIZE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(|e| FleetError::new(path, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > CONFIG_SIZE_LIMIT {
+        return Err(FleetError::new(path, "grew past the size limit while being read"));
+    }
+    Ok(Some(bytes))
+}
+
+fn sorted_entries(dir: &Path, rel: &str, notes: &mut Vec<Note>) -> Vec<String> {
+    let Ok(read) = fs::read_dir(dir) else { return Vec::new() };
+    let mut names = Vec::new();
+    for entry in read.flatten().take(MAX_ENTRIES) {
+        match entry.file_name().into_string() {
+            Ok(name) => names.push(name),
+            Err(raw) => notes.push(Note {
+                path: join(rel, &raw.to_string_lossy()),
+                message: "name is not UTF-8; not read".into(),
+            }),
+        }
+    }
+    names.sort();
+    names
+}
+
+/// The subdirectories of `root/sub`, sorted; anything else there is a note.
+fn sorted_dirs(root: &Path, sub: &str, notes: &mut Vec<Note>) -> Vec<String> {
+    let dir = root.join(sub);
+    let mut out = Vec::new();
+    for name in sorted_entries(&dir, sub, notes) {
+        let path = dir.join(&name);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => out.push(name),
+            _ => notes.push(Note { path: format!("{sub}/{name}"), message: "expected a directory; ignored".into() }),
+        }
+    }
+    out
+}
+
+/// Collects regular files under `dir` as (absolute path, slot relative to `dir`). Links and
+/// special files are notes: a FIFO would hang a reader and a link may point anywhere.
+fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<(PathBuf, String)>, notes: &mut Vec<Note>) {
+    walk_inner(dir, rel, "", depth, out, notes);
+}
+
+fn walk_inner(dir: &Path, rel: &str, slot: &str, depth: usize, out: &mut Vec<(PathBuf, String)>, notes: &mut Vec<Note>) {
+    let here = join(rel, slot);
+    for name in sorted_entries(dir, &here, notes) {
+        if out.len() >= MAX_ENTRIES {
+            notes.push(Note { path: here.clone(), message: format!("more than {MAX_ENTRIES} files; the rest were not read") });
+            return;
+        }
+        let path = dir.join(&name);
+        let child = join(slot, &name);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => out.push((path, child)),
+            Ok(m) if m.is_dir() => {
+                if depth + 1 >= MAX_DEPTH {
+                    notes.push(Note { path: join(rel, &child), message: format!("deeper than {MAX_DEPTH} levels; not read") });
+                } else {
+                    walk_inner(&path, rel, &child, depth + 1, out, notes);
+                }
+            }
+            Ok(m) if m.file_type().is_symlink() => {
+                notes.push(Note { path: join(rel, &child), message: "symbolic link; not followed".into() })
+            }
+            Ok(_) => notes.push(Note { path: join(rel, &child), message: "not a regular file; not read".into() }),
+            Err(e) => notes.push(Note { path: join(rel, &child), message: format!("cannot read: {e}") }),
+        }
+    }
+}
+
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
+/// Reads one evidence file: size against the kind's limit, SHA-256 of the raw bytes streamed in
+/// fixed-size chunks, the format from the first bytes, and whether it is what the slot requires.
+pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem {
+    let mut item = EvidenceItem {
+        kind: kind.clone(),
+        path: rel.to_string(),
+        size: 0,
+        sha256: None,
+        format: Format::Unknown.name().to_string(),
+        status: EvidenceStatus::Read,
+    };
+    let unreadable = |mut item: EvidenceItem, e: io::Error| {
+        item.status = EvidenceStatus::Unreadable { reason: e.to_string() };
+        item
+    };
+    let file = match File::open(abs) {
+        Ok(f) => f,
+        Err(e) => return unreadable(item, e),
+    };
+    match file.metadata() {
+        Ok(m) if !m.is_file() => {
+            item.status = EvidenceStatus::Unreadable { reason: "not a regular file".into() };
+            return item;
+        }
+        Ok(m) => item.size = m.len(),
+        Err(e) => return unreadable(item, e),
+    }
+    let limit = kind.size_limit();
+    let mut reader = file.take(limit + 1);
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    let mut text = kind.is_text().then(Vec::new);
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read_total: u64 = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return unreadable(item, e),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        if head.len() < SNIFF_LEN {
+            let want = (SNIFF_LEN - head.len()).min(chunk.len());
+            head.extend_from_slice(chunk.get(..want).unwrap_or_default());
+        }
+        read_total += n as u64;
+        if item.size > limit || read_total > limit {
+            // Too large: keep the head to name the format, but read and hash nothing more.
+            break;
+        }
+        hasher.update(chunk);
+        if let Some(text) = text.as_mut() {
+            text.extend_from_slice(chunk);
+        }
+    }
+    let format = sniff(&head);
+    item.format = format.name().to_string();
+    if item.size > limit || read_total > limit {
+        item.size = item.size.max(read_total);
+        item.status = EvidenceStatus::TooLarge { limit };
+        return item;
+    }
+    item.size = read_total;
+    item.sha256 = Some(hex(&hasher.finalize()));
+    item.status = check_format(kind, &format, &head, text.as_deref(), read_total);
+    item
+}
+
+/// Whether the content is what its slot promises.
+fn check_format(kind: &EvidenceKind, format: &Format, head: &[u8], text: Option<&[u8]>, size: u64) -> EvidenceStatus {
+    let wrong = |expected: &str, found: String| EvidenceStatus::WrongFormat { expected: expected.into(), found };
+    if size == 0 {
+        return wrong("a non-empty file", "an empty file".into());
+    }
+    if let Some(text) = text {
+        return match as_text(text) {
+            Ok(_) => EvidenceStatus::Read,
+            Err(e) => wrong("text", format!("{} content ({e})", format.name())),
+        };
+    }
+    match kind {
+        EvidenceKind::BoardImage { .. } => {
+            if head.starts_with(b"\x89PNG") {
+                if let Err(e) = png_header(head) {
+                    return wrong("a PNG, JPEG or TIFF image", format!("a broken PNG header ({e})"));
+                }
+            }
+            if format.is_image() {
+                EvidenceStatus::Read
+            } else {
+                wrong("a PNG, JPEG or TIFF image", format!("{} content", format.name()))
+            }
+        }
+        EvidenceKind::PlatformCertificate => match format {
+            Format::Pem | Format::DerSequence => EvidenceStatus::Read,
+            other => wrong("a PEM or DER certificate", format!("{} content", other.name())),
+        },
+        EvidenceKind::SmbiosBinary if matches!(format, Format::Text | Format::Json) => {
+            wrong("binary SMBIOS tables", "text (dmidecode text belongs in inventory/dmidecode.txt)".into())
+        }
+        _ => EvidenceStatus::Read,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
