@@ -1,0 +1,193 @@
+//! What hosts claim about themselves in `host.toml`, checked against the fleet: models that the
+//! fleet does not know, identifiers that two servers claim at once, evidence the siblings have
+//! and this host lacks.
+
+use crate::consensus::Consensus;
+use crate::engine::Detector;
+use std::collections::{BTreeMap, BTreeSet};
+use tamperscan_fleet::{Fleet, Host};
+use tamperscan_model::{Finding, HostId, IdentifierKind, Layer, Location, Reference, Severity, Trust};
+
+pub(crate) struct HostDetector;
+
+impl Detector for HostDetector {
+    fn name(&self) -> &'static str {
+        "host"
+    }
+
+    fn run(&self, fleet: &Fleet) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for host in &fleet.hosts {
+            out.extend(model_findings(fleet, host));
+        }
+        out.extend(duplicate_identifiers(fleet));
+        out.extend(duplicate_bmc_addresses(fleet));
+        out.extend(missing_evidence(fleet));
+        out
+    }
+}
+
+fn host_toml(host: &Host) -> String {
+    format!("{}/host.toml", host.dir)
+}
+
+fn finding(host: &Host, kind: &str, severity: Severity, summary: String) -> Finding {
+    Finding {
+        host: host.id.clone(),
+        layer: Layer::Host,
+        kind: kind.to_string(),
+        severity,
+        summary,
+        expected: None,
+        observed: None,
+        location: Location::new(host_toml(host), ""),
+        reference: Reference::Fleet,
+        pictures: Vec::new(),
+    }
+}
+
+fn model_findings(fleet: &Fleet, host: &Host) -> Option<Finding> {
+    if !host.has_host_toml && host.evidence.is_empty() {
+        let mut f = finding(
+            host,
+            "host.empty",
+            Severity::Medium,
+            format!("{} holds neither host.toml nor evidence, so nothing about this server can be checked", host.dir),
+        );
+        f.location = Location { file: Some(host.dir.clone()), at: String::new() };
+        return Some(f);
+    }
+    let Some((model, (line, col))) = &host.config.model else {
+        let mut f = finding(
+            host,
+            "host.model_missing",
+            Severity::Low,
+            "host.toml names no model, so this server is compared with no reference and no siblings".into(),
+        );
+        f.location.at = "model".into();
+        return Some(f);
+    };
+    // A fleet that declares no model at all relies on host.toml alone; only when models are
+    // declared is an unknown one a mistake or an impostor.
+    if fleet.models.is_empty() || fleet.models.contains_key(model) {
+        return None;
+    }
+    let known: Vec<&str> = fleet.models.keys().map(String::as_str).collect();
+    let mut f = finding(
+        host,
+        "host.model_undeclared",
+        Severity::Medium,
+        format!("model {model:?} is not declared in fleet.toml nor present under models/, so no reference applies to this server"),
+    );
+    f.expected = Some(format!("one of: {}", known.join(", ")));
+    f.observed = Some(model.clone());
+    f.location.at = format!("model (line {line}, column {col})");
+    f.reference = Reference::Configuration { path: "fleet.toml".into() };
+    Some(f)
+}
+
+/// Two servers claiming one identifier: a board or part moved between boxes, or a cloned
+/// identity. Placeholders never reach here (they are dropped when `host.toml` is read).
+fn duplicate_identifiers(fleet: &Fleet) -> Vec<Finding> {
+    let mut claims: BTreeMap<(IdentifierKind, &str), Vec<&Host>> = BTreeMap::new();
+    for host in &fleet.hosts {
+        for id in &host.config.identifiers {
+            claims.entry((id.kind, id.value.as_str())).or_default().push(host);
+        }
+    }
+    let mut out = Vec::new();
+    for ((kind, value), hosts) in claims {
+        if hosts.len() < 2 {
+            continue;
+        }
+        let severity = if kind.trust() >= Trust::Medium { Severity::High } else { Severity::Medium };
+        for host in &hosts {
+            let others: Vec<&str> =
+                hosts.iter().filter(|h| h.id != host.id).map(|h| h.id.0.as_str()).collect();
+            let mut f = finding(
+                host,
+                "host.duplicate_identifier",
+                severity,
+                format!(
+                    "{} {value} is also claimed by {}: a part moved between servers, or a cloned identity",
+                    kind.name(),
+                    others.join(", ")
+                ),
+            );
+            f.expected = Some(format!("a {} unique in the fleet", kind.name()));
+            f.observed = Some(format!("{value} (shared with {})", others.join(", ")));
+            f.location.at = kind.name().to_string();
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn duplicate_bmc_addresses(fleet: &Fleet) -> Vec<Finding> {
+    let mut claims: BTreeMap<std::net::IpAddr, Vec<&Host>> = BTreeMap::new();
+    for host in &fleet.hosts {
+        if let Some(address) = host.config.bmc_address {
+            claims.entry(address).or_default().push(host);
+        }
+    }
+    let mut out = Vec::new();
+    for (address, hosts) in claims.into_iter().filter(|(_, h)| h.len() > 1) {
+        for host in &hosts {
+            let others: Vec<&str> =
+                hosts.iter().filter(|h| h.id != host.id).map(|h| h.id.0.as_str()).collect();
+            let mut f = finding(
+                host,
+                "host.duplicate_bmc_address",
+                Severity::Medium,
+                format!("BMC address {address} is also claimed by {}; network evidence cannot be attributed", others.join(", ")),
+            );
+            f.observed = Some(address.to_string());
+            f.location.at = "bmc_address".into();
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Evidence that most same-model siblings have and this host lacks: a collector that failed,
+/// or a host that refused to give it up.
+fn missing_evidence(fleet: &Fleet) -> Vec<Finding> {
+    let mut by_model: BTreeMap<&str, Vec<&Host>> = BTreeMap::new();
+    for host in &fleet.hosts {
+        if let Some((model, _)) = &host.config.model {
+            by_model.entry(model.as_str()).or_default().push(host);
+        }
+    }
+    let mut out = Vec::new();
+    for (model, hosts) in by_model {
+        let slots_of = |host: &Host| -> BTreeSet<String> {
+            let prefix = format!("{}/", host.dir);
+            host.evidence.iter().filter_map(|e| e.path.strip_prefix(&prefix).map(str::to_string)).collect()
+        };
+        let per_host: Vec<(&HostId, BTreeSet<String>, &Host)> =
+            hosts.iter().map(|h| (&h.id, slots_of(h), *h)).collect();
+        let all_slots: BTreeSet<&String> = per_host.iter().flat_map(|(_, s, _)| s.iter()).collect();
+        for slot in all_slots {
+            let consensus = Consensus::of(per_host.iter().map(|(id, slots, _)| (*id, slots.contains(slot))));
+            let Some((true, agree)) = consensus.majority().map(|(v, n)| (*v, n)) else { continue };
+            for outlier in consensus.outliers() {
+                let Some((_, _, host)) = per_host.iter().find(|(id, _, _)| *id == outlier.host) else { continue };
+                if host.evidence.is_empty() && !host.has_host_toml {
+                    continue; // reported as host.empty
+                }
+                let mut f = finding(
+                    host,
+                    "host.evidence_missing",
+                    Severity::Low,
+                    format!("{slot} is missing, while {agree} of {} {model} siblings have it", outlier.siblings),
+                );
+                f.location = Location::new(format!("{}/{slot}", host.dir), "");
+                f.expected = Some("present".into());
+                f.observed = Some("absent".into());
+                f.reference = Reference::Consensus { model: model.to_string(), agree, total: consensus.total() };
+                out.push(f);
+            }
+        }
+    }
+    out
+}
