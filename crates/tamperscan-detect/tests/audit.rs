@@ -23,8 +23,8 @@ fn identity_and_model_findings() {
     write(r, "fleet.toml", b"[models.m1]\n[models.m2]\n");
     write(r, "hosts/a/host.toml", b"model = \"m1\"\nboard_serial = \"B1\"\nsystem_serial = \"To be filled by O.E.M.\"\nbmc_address = \"10.0.0.1\"\n");
     write(r, "hosts/b/host.toml", b"model = \"m1\"\nboard_serial = \"B1\"\nsystem_serial = \"To be filled by O.E.M.\"\nbmc_address = \"10.0.0.2\"\n");
-    write(r, "hosts/c/host.toml", b"model = \"m1\"\nboard_serial = \"B3\"\nchassis_serial = \"C\"\nbmc_address = \"10.0.0.2\"\n");
-    write(r, "hosts/d/host.toml", b"model = \"m3\"\nchassis_serial = \"C\"\n");
+    write(r, "hosts/c/host.toml", b"model = \"m1\"\nboard_serial = \"B3\"\nchassis_serial = \"CH123\"\nbmc_address = \"10.0.0.2\"\n");
+    write(r, "hosts/d/host.toml", b"model = \"m3\"\nchassis_serial = \"CH123\"\n");
     write(r, "hosts/e/host.toml", b"lot = \"x\"\n");
     fs::create_dir_all(r.join("hosts/f")).unwrap();
     let fleet = load(r, &|_, _| {}).unwrap();
