@@ -1,0 +1,138 @@
+//! The `tamperscan` command line.
+//!
+//! **Invariant:** only this crate prints, and only this crate knows the terminal: data goes to
+//! stdout, progress and diagnostics to stderr, colour only when stdout is a terminal and
+//! `NO_COLOR` is unset.
+#![forbid(unsafe_code)]
+
+mod audit_cmd;
+mod demo_cmd;
+mod html;
+mod term;
+mod text;
+mod wire;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Nothing found: every host passes.
+pub const EXIT_PASS: u8 = 0;
+/// At least one finding.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Trouble: bad input, unreadable files, a store that cannot be written.
+pub const EXIT_TROUBLE: u8 = 2;
+
+/// Are our servers exactly what they should be?
+///
+/// tamperscan checks every layer where a hardware supply-chain attack shows (board, firmware,
+/// measured boot, inventory, management network) against golden references, reference values and
+/// each server's identical siblings, and points at exactly what differs.
+///
+/// Commands that judge exit like diff: 0 nothing found, 1 findings, 2 trouble.
+#[derive(Debug, Parser)]
+#[command(name = "tamperscan", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// Worker threads (default: every core)
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Audit a fleet directory: every detector, every host, a verdict per host
+    ///
+    /// The fleet directory holds fleet.toml, models/<model>/ (references) and hosts/<host>/
+    /// (host.toml and evidence); see the README for the layout. Each audit is recorded in a
+    /// SQLite store (FLEET_DIR/tamperscan.db unless --db or --no-store) so the next one can say
+    /// what is new.
+    Audit(AuditArgs),
+    /// Write the synthetic demo fleet (implants planted at known places) and audit it
+    ///
+    /// Exits 0 when the audit finds exactly what was planted, 1 otherwise.
+    Demo(DemoArgs),
+}
+
+/// Output format of data on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people
+    Text,
+    /// One JSON document for scripts (schema in the README)
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// The fleet directory
+    #[arg(value_name = "FLEET_DIR")]
+    dir: PathBuf,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Where to write the demo fleet
+    #[arg(long, value_name = "DIR", default_value = "tamperscan-demo")]
+    out: PathBuf,
+    /// Hosts of each of the two models (at least 6)
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    hosts_per_model: usize,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Output options shared by the commands that audit.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output format on stdout
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write a self-contained HTML report to this file
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// The audit store (default: FLEET_DIR/tamperscan.db)
+    #[arg(long, value_name = "PATH", conflicts_with = "no_store")]
+    db: Option<PathBuf>,
+    /// Do not record this audit, and do not compare with the previous one
+    #[arg(long)]
+    no_store: bool,
+    /// No progress bar
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(jobs) = cli.jobs {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build_global() {
+            eprintln!("tamperscan: cannot start {jobs} threads: {e}");
+            return ExitCode::from(EXIT_TROUBLE);
+        }
+    }
+    let result = match cli.command {
+        Command::Audit(args) => audit_cmd::run(&args.dir, &args.output),
+        Command::Demo(args) => demo_cmd::run(&args.out, args.hosts_per_model, &args.output),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        // A reader that stops early (`| head`) is not trouble.
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_PASS),
+        Err(e) => {
+            eprintln!("tamperscan: {e:#}");
+            ExitCode::from(EXIT_TROUBLE)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,268 @@
+//! The synthetic demo fleet: a small fleet of two fictional server models, written to a
+//! directory in the fleet layout, with implants planted at known places and the list of what was
+//! planted, so `tamperscan demo` can audit it and check itself.
+//!
+//! Everything here is synthetic and labelled so (`synthetic = true` in `fleet.toml`). The
+//! generator is deterministic: the same options write the same bytes. Each evidence layer adds
+//! its own evidence and planted implant here when it lands; until then the demo has no evidence
+//! for it.
+#![forbid(unsafe_code)]
+
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The file that marks a directory as written by the demo; it also lists what was planted.
+pub const MARKER: &str = ".tamperscan-demo.toml";
+
+/// What the demo should contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoOptions {
+    /// Hosts of each of the two models (at least 6, so every planted host has siblings).
+    pub hosts_per_model: usize,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions { hosts_per_model: 6 }
+    }
+}
+
+/// One planted implant: the host, and the finding kind an audit must raise for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Planted {
+    /// The host that must get the finding.
+    pub host: String,
+    /// The layer.
+    pub layer: String,
+    /// The finding kind.
+    pub kind: String,
+    /// What was done, in words.
+    pub description: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MarkerFile {
+    note: String,
+    planted: Vec<Planted>,
+}
+
+/// Why the demo could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemoError {
+    /// The target exists, is not empty and was not written by the demo.
+    #[error("{0} exists and was not written by `tamperscan demo`; choose another --out or remove it")]
+    NotADemoDirectory(PathBuf),
+    /// Writing failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The reason.
+        source: io::Error,
+    },
+}
+
+/// The two fictional models: (name, vendor, product, board revision).
+const MODELS: [(&str, &str, &str, &str); 2] = [
+    ("es-1u-r1", "Example Systems (fictional)", "ES-1U rack server", "1.02"),
+    ("es-2u-r3", "Example Systems (fictional)", "ES-2U storage server", "3.10"),
+];
+
+/// Writes the demo fleet to `dir` and returns what was planted. Refuses a non-empty directory
+/// that the demo did not write; rewrites one it did (keeping its `tamperscan.db`, so a second
+/// run shows what changed since the first).
+pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, DemoError> {
+    prepare(dir)?;
+    let per_model = options.hosts_per_model.max(6);
+    let mut planted = Vec::new();
+
+    let mut fleet = String::from(
+        "# SYNTHETIC demo fleet written by `tamperscan demo`: fictional hardware, planted implants.\n\
+         [fleet]\nname = \"demo\"\n\
+         description = \"Synthetic fleet of two fictional server models with implants planted at known places.\"\n\
+         synthetic = true\n",
+    );
+    for (name, vendor, product, revision) in MODELS {
+        let _ = write!(
+            fleet,
+            "\n[models.{name}]\nvendor = \"{vendor}\"\nproduct = \"{product}\"\nboard_revision = \"{revision}\"\n"
+        );
+    }
+    write(dir, "fleet.toml", fleet.as_bytes())?;
+
+    for (m, (model, ..)) in MODELS.iter().enumerate() {
+        let letter = if m == 0 { 'a' } else { 'b' };
+        for i in 1..=per_model {
+            let host = format!("srv-{letter}-{i:02}");
+            let mut h = HostSpec::new(&host, model, m, i);
+            // Integrators often leave the system serial as a placeholder: never an identity, so
+            // hosts sharing it must not be flagged.
+            if i % 3 == 0 {
+                h.system_serial = "To be filled by O.E.M.".into();
+            }
+            if m == 0 && i == 6 {
+                h.model = format!("{model}-rev9");
+                planted.push(Planted {
+                    host: host.clone(),
+                    layer: "host".into(),
+                    kind: "host.model_undeclared".into(),
+                    description: "claims a board revision the fleet never bought".into(),
+                });
+            }
+            if m == 1 && i == 5 {
+                h.board_serial = HostSpec::new("srv-b-02", model, m, 2).board_serial;
+                for victim in [host.as_str(), "srv-b-02"] {
+                    planted.push(Planted {
+                        host: victim.into(),
+                        layer: "host".into(),
+                        kind: "host.duplicate_identifier".into(),
+                        description: "srv-b-05 reports the baseboard serial of srv-b-02: a board moved between servers or a cloned identity".into(),
+                    });
+                }
+            }
+            write(dir, &format!("hosts/{host}/host.toml"), h.toml().as_bytes())?;
+        }
+    }
+    planted.sort();
+    let marker = MarkerFile {
+        note: "Written by `tamperscan demo`. Everything in this directory is synthetic.".into(),
+        planted: planted.clone(),
+    };
+    let text = toml::to_string(&marker).unwrap_or_default();
+    write(dir, MARKER, text.as_bytes())?;
+    Ok(planted)
+}
+
+/// Reads the planted list back from a demo directory.
+pub fn read_planted(dir: &Path) -> Option<Vec<Planted>> {
+    let text = fs::read_to_string(dir.join(MARKER)).ok()?;
+    toml::from_str::<MarkerFile>(&text).ok().map(|m| m.planted)
+}
+
+struct HostSpec {
+    model: String,
+    site: String,
+    rack: String,
+    lot: String,
+    bmc_address: String,
+    bmc_mac: String,
+    board_serial: String,
+    system_serial: String,
+    smbios_uuid: String,
+}
+
+impl HostSpec {
+    fn new(host: &str, model: &str, m: usize, i: usize) -> HostSpec {
+        let h = fnv(host);
+        let b = h.to_be_bytes();
+        HostSpec {
+            model: model.to_string(),
+            site: if i % 2 == 0 { "fra1".into() } else { "ams2".into() },
+            rack: format!("r{:02}-u{:02}", 10 + m, 2 * i),
+            lot: format!("LOT-2026-{:02}", 7 + m),
+            // Addresses in the documentation range (RFC 5737): nothing real is named.
+            bmc_address: format!("192.0.2.{}", 10 + 20 * m + i),
+            // Locally administered MACs (second-lowest bit of the first octet set).
+            bmc_mac: format!("02:00:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3]),
+            board_serial: format!("ESB{:08X}", h >> 32),
+            system_serial: format!("ESS{:08X}", h & 0xffff_ffff),
+            smbios_uuid: format!(
+                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                h >> 32,
+                (h >> 16) & 0xffff,
+                h & 0xffff,
+                (m * 0x100 + i) & 0xffff,
+                fnv(&format!("{host}/uuid")) & 0xffff_ffff_ffff
+            ),
+        }
+    }
+
+    fn toml(&self) -> String {
+        format!(
+            "# SYNTHETIC host of the tamperscan demo fleet.\n\
+             model = \"{}\"\nsite = \"{}\"\nrack = \"{}\"\nlot = \"{}\"\n\
+             bmc_address = \"{}\"\nbmc_mac = \"{}\"\n\
+             board_serial = \"{}\"\nsystem_serial = \"{}\"\nsmbios_uuid = \"{}\"\n",
+            self.model,
+            self.site,
+            self.rack,
+            self.lot,
+            self.bmc_address,
+            self.bmc_mac,
+            self.board_serial,
+            self.system_serial,
+            self.smbios_uuid
+        )
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn prepare(dir: &Path) -> Result<(), DemoError> {
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DemoError::Io { path, source }
+    };
+    if dir.exists() {
+        let mut entries = fs::read_dir(dir).map_err(io_err(dir))?;
+        let empty = entries.next().is_none();
+        if !empty && !dir.join(MARKER).is_file() {
+            return Err(DemoError::NotADemoDirectory(dir.to_path_buf()));
+        }
+        for sub in ["hosts", "models", "network"] {
+            let path = dir.join(sub);
+            if path.exists() {
+                fs::remove_dir_all(&path).map_err(io_err(&path))?;
+            }
+        }
+    }
+    fs::create_dir_all(dir).map_err(io_err(dir))
+}
+
+fn write(dir: &Path, rel: &str, bytes: &[u8]) -> Result<(), DemoError> {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|source| DemoError::Io { path: parent.to_path_buf(), source })?;
+    }
+    fs::write(&path, bytes).map_err(|source| DemoError::Io { path, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_self_describing() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let pa = write_demo(a.path(), DemoOptions::default()).unwrap();
+        let pb = write_demo(b.path(), DemoOptions::default()).unwrap();
+        assert_eq!(pa, pb);
+        assert_eq!(read_planted(a.path()).unwrap(), pa);
+        let ta = fs::read(a.path().join("hosts/srv-b-05/host.toml")).unwrap();
+        let tb = fs::read(b.path().join("hosts/srv-b-05/host.toml")).unwrap();
+        assert_eq!(ta, tb);
+        let hosts = fs::read_dir(a.path().join("hosts")).unwrap().count();
+        assert_eq!(hosts, 12);
+    }
+
+    #[test]
+    fn refuses_a_foreign_directory_and_rewrites_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("precious.txt"), b"x").unwrap();
+        let err = write_demo(dir.path(), DemoOptions::default()).unwrap_err();
+        assert!(matches!(err, DemoError::NotADemoDirectory(_)));
+        let own = dir.path().join("demo");
+        write_demo(&own, DemoOptions::default()).unwrap();
+        fs::write(own.join("hosts/srv-a-01/junk.bin"), b"x").unwrap();
+        write_demo(&own, DemoOptions { hosts_per_model: 8 }).unwrap();
+        assert!(!own.join("hosts/srv-a-01/junk.bin").exists());
+        assert_eq!(fs::read_dir(own.join("hosts")).unwrap().count(), 16);
+    }
+}
