@@ -138,10 +138,14 @@ impl<'a> Reader<'a> {
 
     /// Reads a little-endian `u32` length, checks it against `limit` and the remaining input,
     /// and returns a reader over that many bytes.
+    /// Like every read here, it consumes nothing when it fails.
     pub fn sub_u32_le(&mut self, limit: u64, what: &'static str) -> Result<Reader<'a>, Error> {
-        let len = self.u32_le(what)?;
-        let len = self.bounded(u64::from(len), limit, what)?;
-        self.sub(len, what)
+        let mut probe = self.clone();
+        let len = probe.u32_le(what)?;
+        let len = probe.bounded(u64::from(len), limit, what)?;
+        let sub = probe.sub(len, what)?;
+        *self = probe;
+        Ok(sub)
     }
 
     /// Reads one byte.
@@ -216,6 +220,7 @@ mod tests {
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0x7f]);
         let err = r.sub_u32_le(1024, "event size").unwrap_err();
         assert_eq!(err.offset, 4);
+        assert_eq!(r.offset(), 0, "a failed read consumes nothing");
         assert!(matches!(err.kind, ErrorKind::TooLarge { value: 0x7fff_ffff, limit: 1024, .. }));
     }
 

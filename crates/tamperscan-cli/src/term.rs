@@ -16,12 +16,6 @@ impl Style {
         Style { enabled: !no_color && std::io::stdout().is_terminal() }
     }
 
-    /// No colour at all.
-    #[cfg(test)]
-    pub fn plain() -> Style {
-        Style { enabled: false }
-    }
-
     fn paint(&self, code: &str, text: &str) -> String {
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")

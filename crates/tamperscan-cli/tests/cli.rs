@@ -1,0 +1,158 @@
+//! The `tamperscan` binary as a user runs it.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tamperscan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tamperscan")).args(args).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn demo_finds_what_was_planted_and_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = tamperscan(&["demo", "--out", out.to_str().unwrap()]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}\n{}", stderr(&o));
+    assert!(text.contains("fleet demo [SYNTHETIC]: 12 hosts"), "{text}");
+    assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
+    assert!(text.contains("demo check: all 3 planted implants found, no false alarm"), "{text}");
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("SYNTHETIC DEMO"));
+    assert!(html.contains("host.duplicate_identifier"));
+    assert!(!html.contains("<script"), "the report must not run scripts");
+
+    // The second run compares with the first.
+    let o = tamperscan(&["demo", "--out", out.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["since_last"]["new_findings"], 0);
+    assert_eq!(doc["findings"][0]["new"], false);
+}
+
+#[test]
+fn audit_json_follows_the_documented_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    assert_eq!(tamperscan(&["demo", "--out", out.to_str().unwrap(), "--no-store"]).status.code(), Some(0));
+    let o = tamperscan(&["audit", out.to_str().unwrap(), "--format", "json", "--no-store"]);
+    assert_eq!(o.status.code(), Some(1), "findings exit 1: {}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["schema"], "tamperscan.audit/1");
+    assert_eq!(doc["fleet"]["synthetic"], true);
+    assert_eq!(doc["summary"]["hosts"], 12);
+    assert_eq!(doc["summary"]["fail"], 2);
+    assert_eq!(doc["summary"]["suspect"], 1);
+    assert_eq!(doc["summary"]["pass"], 9);
+    assert!(doc["since_last"].is_null());
+    let hosts = doc["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 12);
+    assert_eq!(hosts[0]["id"], "srv-a-01");
+    assert_eq!(hosts[0]["verdict"], "pass");
+    let f = &doc["findings"][0];
+    for key in ["host", "layer", "kind", "severity", "summary", "location", "reference", "fingerprint"] {
+        assert!(!f[key].is_null(), "finding lacks {key}: {f}");
+    }
+    assert!(f["new"].is_null(), "no store, so no notion of new");
+}
+
+#[test]
+fn a_clean_fleet_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "fleet.toml", b"[models.m]\n");
+    for h in ["a", "b", "c"] {
+        write(dir.path(), &format!("hosts/{h}/host.toml"), format!("model = \"m\"\nboard_serial = \"SN-{h}\"\n").as_bytes());
+    }
+    let o = tamperscan(&["audit", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("3 hosts, 3 pass, 0 suspect, 0 fail, 0 findings"));
+    assert!(dir.path().join("tamperscan.db").is_file());
+}
+
+#[test]
+fn broken_configuration_exits_two_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "fleet.toml", b"[fleet]\nname = \"x\"\n[models.m\n");
+    write(dir.path(), "hosts/a/host.toml", b"model = \"m\"\nbmc_address = \"not-an-ip\"\n");
+    let o = tamperscan(&["audit", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("fleet.toml:3:"), "{err}");
+    assert!(err.contains("hosts/a/host.toml:2:15: bmc_address"), "{err}");
+    assert!(err.contains("2 problem(s)"), "{err}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn hostile_fleet_directory_gives_findings_not_crashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "fleet.toml", b"[models.m]\n");
+    write(r, "hosts/a/host.toml", b"model = \"nope\"\n");
+    fs::create_dir_all(r.join("hosts/empty")).unwrap();
+    write(r, "hosts/b/host.toml", b"model = \"m\"\n");
+    write(r, "hosts/b/inventory/dmidecode.txt", &[0x7f, b'E', b'L', b'F', 0, 0, 0xff]);
+    fs::create_dir_all(r.join("hosts/b/firmware")).unwrap();
+    fs::File::create(r.join("hosts/b/firmware/bios.bin")).unwrap().set_len(2 << 30).unwrap();
+    let o = tamperscan(&["audit", r.to_str().unwrap(), "--format", "json", "--no-store"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["host"].as_str().unwrap().to_string(), f["kind"].as_str().unwrap().to_string()))
+        .collect();
+    for want in [
+        ("a", "host.model_undeclared"),
+        ("empty", "host.empty"),
+        ("b", "evidence.wrong_format"),
+        ("b", "evidence.too_large"),
+    ] {
+        assert!(kinds.contains(&(want.0.to_string(), want.1.to_string())), "missing {want:?} in {kinds:?}");
+    }
+}
+
+#[test]
+fn missing_directory_and_unwritable_store_are_trouble() {
+    let o = tamperscan(&["audit", "/nonexistent/fleet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot open fleet directory"), "{}", stderr(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let o = tamperscan(&["audit", dir.path().to_str().unwrap(), "--db", "/nonexistent/dir/x.db"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--no-store"), "the error says what to do: {}", stderr(&o));
+}
+
+#[test]
+fn help_reads_like_a_well_kept_tool() {
+    let o = tamperscan(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let h = stdout(&o);
+    assert!(h.contains("Are our servers exactly what they should be?"));
+    assert!(h.contains("audit") && h.contains("demo"));
+    let o = tamperscan(&["audit", "--help"]);
+    let h = stdout(&o);
+    for flag in ["--format", "--report", "--db", "--no-store", "FLEET_DIR"] {
+        assert!(h.contains(flag), "audit --help lacks {flag}");
+    }
+    let o = tamperscan(&["audit"]);
+    assert_eq!(o.status.code(), Some(2), "usage errors are trouble");
+}
