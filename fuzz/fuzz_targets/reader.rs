@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use tamperscan_bytes::Reader;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&script_len, rest)) = data.split_first() else { return };
+    let Some((&script_len, rest)) = data.split_first() else {
+        return;
+    };
     let (script, input) = rest.split_at(usize::from(script_len).min(rest.len()));
     let mut r = Reader::new(input);
     let mut readers = Vec::new();
@@ -17,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
             2 => r.u32_be("u32").is_ok(),
             3 => r.u64_le("u64").is_ok(),
             4 => r.take(usize::from(op), "take").is_ok(),
-            5 => r.sub_u32_le(u64::from(op) * 16, "sub").map(|s| readers.push(s)).is_ok(),
+            5 => r
+                .sub_u32_le(u64::from(op) * 16, "sub")
+                .map(|s| readers.push(s))
+                .is_ok(),
             6 => r.expect(&[op], "magic").is_ok(),
             _ => r.finish("all").is_ok(),
         };

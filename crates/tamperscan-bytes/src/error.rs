@@ -60,7 +60,11 @@ pub enum ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::Truncated { what, needed, available } => write!(
+            ErrorKind::Truncated {
+                what,
+                needed,
+                available,
+            } => write!(
                 f,
                 "truncated {what}: needed {needed} bytes, only {available} left"
             ),
@@ -71,8 +75,15 @@ impl fmt::Display for ErrorKind {
                 write!(f, "{remaining} unexpected bytes after {what}")
             }
             ErrorKind::Invalid { what, reason } => write!(f, "invalid {what}: {reason}"),
-            ErrorKind::BadMagic { what, expected, found } => {
-                write!(f, "bad {what} signature: expected {expected}, found {found}")
+            ErrorKind::BadMagic {
+                what,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "bad {what} signature: expected {expected}, found {found}"
+                )
             }
         }
     }
@@ -86,6 +97,12 @@ impl Error {
 
     /// An [`ErrorKind::Invalid`] error at `offset`.
     pub fn invalid(offset: u64, what: &'static str, reason: impl Into<String>) -> Self {
-        Error::new(offset, ErrorKind::Invalid { what, reason: reason.into() })
+        Error::new(
+            offset,
+            ErrorKind::Invalid {
+                what,
+                reason: reason.into(),
+            },
+        )
     }
 }

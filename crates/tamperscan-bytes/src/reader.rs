@@ -26,12 +26,20 @@ macro_rules! int_readers {
 impl<'a> Reader<'a> {
     /// A reader over `bytes`, whose first byte is at offset 0.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0, base: 0 }
+        Reader {
+            bytes,
+            pos: 0,
+            base: 0,
+        }
     }
 
     /// A reader over `bytes`, whose first byte is at absolute offset `base` of the outer input.
     pub fn with_base(bytes: &'a [u8], base: u64) -> Self {
-        Reader { bytes, pos: 0, base }
+        Reader {
+            bytes,
+            pos: 0,
+            base,
+        }
     }
 
     /// The absolute offset of the next byte to be read.
@@ -66,7 +74,10 @@ impl<'a> Reader<'a> {
 
     /// Returns the next `n` bytes without consuming them.
     pub fn peek(&self, n: usize, what: &'static str) -> Result<&'a [u8], Error> {
-        let end = self.pos.checked_add(n).filter(|&end| end <= self.bytes.len());
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len());
         match end.and_then(|end| self.bytes.get(self.pos..end)) {
             Some(slice) => Ok(slice),
             None => Err(self.error(ErrorKind::Truncated {
@@ -124,7 +135,10 @@ impl<'a> Reader<'a> {
         if self.is_empty() {
             Ok(())
         } else {
-            Err(self.error(ErrorKind::TrailingBytes { what, remaining: self.remaining() as u64 }))
+            Err(self.error(ErrorKind::TrailingBytes {
+                what,
+                remaining: self.remaining() as u64,
+            }))
         }
     }
 
@@ -196,9 +210,16 @@ mod tests {
         assert_eq!(err.offset, 2);
         assert_eq!(
             err.kind,
-            ErrorKind::Truncated { what: "length", needed: 4, available: 1 }
+            ErrorKind::Truncated {
+                what: "length",
+                needed: 4,
+                available: 1
+            }
         );
-        assert_eq!(err.to_string(), "at offset 2 (0x2): truncated length: needed 4 bytes, only 1 left");
+        assert_eq!(
+            err.to_string(),
+            "at offset 2 (0x2): truncated length: needed 4 bytes, only 1 left"
+        );
     }
 
     #[test]
@@ -221,7 +242,14 @@ mod tests {
         let err = r.sub_u32_le(1024, "event size").unwrap_err();
         assert_eq!(err.offset, 4);
         assert_eq!(r.offset(), 0, "a failed read consumes nothing");
-        assert!(matches!(err.kind, ErrorKind::TooLarge { value: 0x7fff_ffff, limit: 1024, .. }));
+        assert!(matches!(
+            err.kind,
+            ErrorKind::TooLarge {
+                value: 0x7fff_ffff,
+                limit: 1024,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -251,6 +279,12 @@ mod tests {
         let mut r = Reader::new(&[1, 2, 3]);
         r.u8("a").unwrap();
         let err = r.finish("record").unwrap_err();
-        assert_eq!(err.kind, ErrorKind::TrailingBytes { what: "record", remaining: 2 });
+        assert_eq!(
+            err.kind,
+            ErrorKind::TrailingBytes {
+                what: "record",
+                remaining: 2
+            }
+        );
     }
 }

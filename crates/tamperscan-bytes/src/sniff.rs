@@ -117,7 +117,10 @@ impl Format {
 
     /// True for the raster image formats a board photo or X-ray may come in.
     pub fn is_image(&self) -> bool {
-        matches!(self, Format::Png { .. } | Format::Jpeg | Format::Tiff { .. })
+        matches!(
+            self,
+            Format::Png { .. } | Format::Jpeg | Format::Tiff { .. }
+        )
     }
 }
 
@@ -130,7 +133,8 @@ pub const SNIFF_LEN: usize = 64;
 pub fn sniff(head: &[u8]) -> Format {
     let starts = |magic: &[u8]| head.starts_with(magic);
     let at = |offset: usize, magic: &[u8]| {
-        head.get(offset..).is_some_and(|rest| rest.starts_with(magic))
+        head.get(offset..)
+            .is_some_and(|rest| rest.starts_with(magic))
     };
     if starts(PNG_SIGNATURE) {
         return png_header(head).unwrap_or(Format::Unknown);
@@ -139,10 +143,30 @@ pub fn sniff(head: &[u8]) -> Format {
         return Format::Jpeg;
     }
     match head.get(..4) {
-        Some(b"II*\0") => return Format::Tiff { big_endian: false, big: false },
-        Some(b"MM\0*") => return Format::Tiff { big_endian: true, big: false },
-        Some(b"II+\0") => return Format::Tiff { big_endian: false, big: true },
-        Some(b"MM\0+") => return Format::Tiff { big_endian: true, big: true },
+        Some(b"II*\0") => {
+            return Format::Tiff {
+                big_endian: false,
+                big: false,
+            }
+        }
+        Some(b"MM\0*") => {
+            return Format::Tiff {
+                big_endian: true,
+                big: false,
+            }
+        }
+        Some(b"II+\0") => {
+            return Format::Tiff {
+                big_endian: false,
+                big: true,
+            }
+        }
+        Some(b"MM\0+") => {
+            return Format::Tiff {
+                big_endian: true,
+                big: true,
+            }
+        }
         _ => {}
     }
     if let Some(format) = pcap_header(head) {
@@ -235,7 +259,12 @@ pub fn png_header(bytes: &[u8]) -> Result<Format, Error> {
             format!("bit depth {bit_depth} with colour type {color_type} is not allowed"),
         ));
     }
-    Ok(Format::Png { width, height, bit_depth, color_type })
+    Ok(Format::Png {
+        width,
+        height,
+        bit_depth,
+        color_type,
+    })
 }
 
 fn pcap_header(head: &[u8]) -> Option<Format> {
@@ -249,18 +278,25 @@ fn pcap_header(head: &[u8]) -> Option<Format> {
         _ => return None,
     };
     r.skip(16, "pcap header").ok()?;
-    let link_type =
-        if big_endian { r.u32_be("link type").ok()? } else { r.u32_le("link type").ok()? };
-    Some(Format::Pcap { link_type: link_type & 0x0fff_ffff, nanosecond })
+    let link_type = if big_endian {
+        r.u32_be("link type").ok()?
+    } else {
+        r.u32_le("link type").ok()?
+    };
+    Some(Format::Pcap {
+        link_type: link_type & 0x0fff_ffff,
+        nanosecond,
+    })
 }
 
 fn text_format(head: &[u8]) -> Format {
     // The head may end inside a multi-byte character: judge only what is complete.
     let valid = match std::str::from_utf8(head) {
         Ok(s) => s,
-        Err(e) if e.error_len().is_none() => {
-            head.get(..e.valid_up_to()).and_then(|h| std::str::from_utf8(h).ok()).unwrap_or("")
-        }
+        Err(e) if e.error_len().is_none() => head
+            .get(..e.valid_up_to())
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .unwrap_or(""),
         Err(_) => return Format::Unknown,
     };
     if head.is_empty() || valid.contains('\0') {
@@ -294,7 +330,12 @@ mod tests {
     fn png_header_is_decoded() {
         assert_eq!(
             sniff(&png(640, 480, 16, 0)),
-            Format::Png { width: 640, height: 480, bit_depth: 16, color_type: 0 }
+            Format::Png {
+                width: 640,
+                height: 480,
+                bit_depth: 16,
+                color_type: 0
+            }
         );
     }
 
@@ -330,11 +371,23 @@ mod tests {
         let mut le = vec![0xd4, 0xc3, 0xb2, 0xa1];
         le.extend_from_slice(&[0; 16]);
         le.extend_from_slice(&1u32.to_le_bytes());
-        assert_eq!(sniff(&le), Format::Pcap { link_type: 1, nanosecond: false });
+        assert_eq!(
+            sniff(&le),
+            Format::Pcap {
+                link_type: 1,
+                nanosecond: false
+            }
+        );
         let mut be = vec![0xa1, 0xb2, 0x3c, 0x4d];
         be.extend_from_slice(&[0; 16]);
         be.extend_from_slice(&101u32.to_be_bytes());
-        assert_eq!(sniff(&be), Format::Pcap { link_type: 101, nanosecond: true });
+        assert_eq!(
+            sniff(&be),
+            Format::Pcap {
+                link_type: 101,
+                nanosecond: true
+            }
+        );
     }
 
     #[test]

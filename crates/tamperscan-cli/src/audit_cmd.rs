@@ -35,7 +35,9 @@ impl Outcome {
 
 /// Runs `tamperscan audit DIR`.
 pub fn run(dir: &Path, output: &OutputArgs) -> anyhow::Result<u8> {
-    let Some(outcome) = execute(dir, output)? else { return Ok(EXIT_TROUBLE) };
+    let Some(outcome) = execute(dir, output)? else {
+        return Ok(EXIT_TROUBLE);
+    };
     emit(&outcome, output)?;
     Ok(exit_code(&outcome))
 }
@@ -76,15 +78,28 @@ pub fn execute(dir: &Path, output: &OutputArgs) -> anyhow::Result<Option<Outcome
     bar.finish_and_clear();
     let finished_at = SystemTime::now();
 
-    let mut outcome =
-        Outcome { root: dir.to_path_buf(), audit, audit_id: None, since: None, started_at, finished_at };
+    let mut outcome = Outcome {
+        root: dir.to_path_buf(),
+        audit,
+        audit_id: None,
+        since: None,
+        started_at,
+        finished_at,
+    };
     if !output.no_store {
-        let db = output.db.clone().unwrap_or_else(|| dir.join("tamperscan.db"));
+        let db = output
+            .db
+            .clone()
+            .unwrap_or_else(|| dir.join("tamperscan.db"));
         let mut store = Store::open(&db).with_context(|| {
             format!("cannot record the audit in {}; pass --db PATH to keep the store elsewhere, or --no-store", db.display())
         })?;
-        let evidence: Vec<(&HostId, &[EvidenceItem])> =
-            outcome.audit.hosts.iter().map(|h| (&h.id, h.evidence.as_slice())).collect();
+        let evidence: Vec<(&HostId, &[EvidenceItem])> = outcome
+            .audit
+            .hosts
+            .iter()
+            .map(|h| (&h.id, h.evidence.as_slice()))
+            .collect();
         let record = AuditRecord {
             fleet: &outcome.audit.fleet,
             started_at,
@@ -130,7 +145,9 @@ fn progress_bar(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} reading evidence {bar:30} {pos}/{len} hosts {msg}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} reading evidence {bar:30} {pos}/{len} hosts {msg}")
+    {
         bar.set_style(style);
     }
     bar

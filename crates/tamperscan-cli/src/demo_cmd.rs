@@ -16,17 +16,29 @@ pub fn run(out: &Path, hosts_per_model: usize, output: &OutputArgs) -> anyhow::R
     if output.report.is_none() {
         output.report = Some(out.join("report.html"));
     }
-    let Some(outcome) = execute(out, &output)? else { return Ok(EXIT_TROUBLE) };
+    let Some(outcome) = execute(out, &output)? else {
+        return Ok(EXIT_TROUBLE);
+    };
     emit(&outcome, &output)?;
 
     // The self-check: every planted (host, kind) found, and no finding anywhere else.
-    let expected: BTreeSet<(&str, &str)> = planted.iter().map(|p| (p.host.as_str(), p.kind.as_str())).collect();
-    let found: BTreeSet<(&str, &str)> =
-        outcome.audit.findings.iter().map(|f| (f.host.0.as_str(), f.kind.as_str())).collect();
+    let expected: BTreeSet<(&str, &str)> = planted
+        .iter()
+        .map(|p| (p.host.as_str(), p.kind.as_str()))
+        .collect();
+    let found: BTreeSet<(&str, &str)> = outcome
+        .audit
+        .findings
+        .iter()
+        .map(|f| (f.host.0.as_str(), f.kind.as_str()))
+        .collect();
     let missed: Vec<_> = expected.difference(&found).collect();
     let extra: Vec<_> = found.difference(&expected).collect();
     let line = if missed.is_empty() && extra.is_empty() {
-        format!("demo check: all {} planted implants found, no false alarm", expected.len())
+        format!(
+            "demo check: all {} planted implants found, no false alarm",
+            expected.len()
+        )
     } else {
         format!("demo check FAILED: missed {missed:?}, unexpected {extra:?}")
     };
@@ -37,5 +49,9 @@ pub fn run(out: &Path, hosts_per_model: usize, output: &OutputArgs) -> anyhow::R
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "\n{line}")?;
     }
-    Ok(if missed.is_empty() && extra.is_empty() { EXIT_PASS } else { EXIT_FINDINGS })
+    Ok(if missed.is_empty() && extra.is_empty() {
+        EXIT_PASS
+    } else {
+        EXIT_FINDINGS
+    })
 }

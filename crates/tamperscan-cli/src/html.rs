@@ -77,9 +77,15 @@ pub fn render(outcome: &Outcome) -> String {
         card("suspect", "suspect", count(Verdict::Suspect)),
         card("fail", "fail", count(Verdict::Fail)),
         card("", "findings", audit.findings.len()),
-        new_count.map(|n| card("", "new since last audit", n)).unwrap_or_default(),
+        new_count
+            .map(|n| card("", "new since last audit", n))
+            .unwrap_or_default(),
     );
-    h.push_str(&verdict_bar(count(Verdict::Pass), count(Verdict::Suspect), count(Verdict::Fail)));
+    h.push_str(&verdict_bar(
+        count(Verdict::Pass),
+        count(Verdict::Suspect),
+        count(Verdict::Fail),
+    ));
 
     h.push_str("<h2>Hosts by layer</h2><table><tr><th>host</th><th>model</th><th>verdict</th>");
     for layer in Layer::ALL {
@@ -97,7 +103,12 @@ pub fn render(outcome: &Outcome) -> String {
             host.verdict.name()
         );
         for layer in Layer::ALL {
-            let worst = audit.findings.iter().filter(|f| f.host == host.id && f.layer == layer).map(|f| f.severity).max();
+            let worst = audit
+                .findings
+                .iter()
+                .filter(|f| f.host == host.id && f.layer == layer)
+                .map(|f| f.severity)
+                .max();
             match (host.findings_by_layer.get(&layer), worst) {
                 (Some(n), Some(sev)) => {
                     let _ = write!(h, "<td class=\"num cell-{}\">{n}</td>", sev.name());
@@ -142,9 +153,18 @@ pub fn render(outcome: &Outcome) -> String {
         }
         h.push_str("</section>");
     }
-    let passing: Vec<&str> = audit.hosts.iter().filter(|x| x.verdict == Verdict::Pass).map(|x| x.id.0.as_str()).collect();
+    let passing: Vec<&str> = audit
+        .hosts
+        .iter()
+        .filter(|x| x.verdict == Verdict::Pass)
+        .map(|x| x.id.0.as_str())
+        .collect();
     if !passing.is_empty() {
-        let _ = write!(h, "<p class=\"muted\">Passing hosts: {}</p>", esc(&passing.join(", ")));
+        let _ = write!(
+            h,
+            "<p class=\"muted\">Passing hosts: {}</p>",
+            esc(&passing.join(", "))
+        );
     }
 
     if let Some(since) = &outcome.since {
@@ -160,7 +180,14 @@ pub fn render(outcome: &Outcome) -> String {
         if !since.resolved.is_empty() {
             h.push_str("<table><tr><th>host</th><th>resolved finding</th><th>severity</th><th>summary</th></tr>");
             for r in &since.resolved {
-                let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&r.host), esc(&r.kind), esc(&r.severity), esc(&r.summary));
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&r.host),
+                    esc(&r.kind),
+                    esc(&r.severity),
+                    esc(&r.summary)
+                );
             }
             h.push_str("</table>");
         }
@@ -182,7 +209,12 @@ pub fn render(outcome: &Outcome) -> String {
     if !audit.notes.is_empty() {
         let _ = write!(h, "<h2>Not read</h2><details><summary>{} files or directories were not read</summary><table>", audit.notes.len());
         for n in &audit.notes {
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&n.path), esc(&n.message));
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&n.path),
+                esc(&n.message)
+            );
         }
         h.push_str("</table></details>");
     }
@@ -213,11 +245,18 @@ fn finding_html(h: &mut String, f: &Finding, new: bool) {
     if !f.location.at.is_empty() {
         let _ = write!(h, "<dt>at</dt><dd>{}</dd>", esc(&f.location.at));
     }
-    let _ = write!(h, "<dt>reference</dt><dd>{}</dd></dl>", esc(&f.reference.to_string()));
+    let _ = write!(
+        h,
+        "<dt>reference</dt><dd>{}</dd></dl>",
+        esc(&f.reference.to_string())
+    );
     for p in &f.pictures {
         // Only image types a browser renders safely inline; SVG is embedded as an <img>, which
         // never runs its scripts.
-        if !matches!(p.media_type.as_str(), "image/png" | "image/jpeg" | "image/svg+xml") {
+        if !matches!(
+            p.media_type.as_str(),
+            "image/png" | "image/jpeg" | "image/svg+xml"
+        ) {
             continue;
         }
         let data = base64::engine::general_purpose::STANDARD.encode(&p.data);
@@ -233,7 +272,10 @@ fn finding_html(h: &mut String, f: &Finding, new: bool) {
 }
 
 fn card(class: &str, label: &str, n: usize) -> String {
-    format!("<div class=\"card {class}\"><div class=\"n\">{n}</div>{}</div>", esc(label))
+    format!(
+        "<div class=\"card {class}\"><div class=\"n\">{n}</div>{}</div>",
+        esc(label)
+    )
 }
 
 /// A stacked bar of host verdicts as inline SVG.
@@ -244,7 +286,10 @@ fn verdict_bar(pass: usize, suspect: usize, fail: usize) -> String {
     for (n, color) in [(pass, "#1a7f37"), (suspect, "#b7791f"), (fail, "#c62828")] {
         let w = 1000.0 * n as f64 / total;
         if n > 0 {
-            let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"18\" fill=\"{color}\"/>");
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"18\" fill=\"{color}\"/>"
+            );
         }
         x += w;
     }
@@ -253,7 +298,15 @@ fn verdict_bar(pass: usize, suspect: usize, fail: usize) -> String {
 }
 
 fn anchor(id: &str) -> String {
-    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -279,7 +332,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_from_evidence() {
-        assert_eq!(esc("<script>alert('x')</script> & \"q\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
     }
 
     #[test]
@@ -295,7 +351,11 @@ mod tests {
             observed: None,
             location: Location::default(),
             reference: Reference::Fleet,
-            pictures: vec![Picture { caption: "overlay".into(), media_type: "image/png".into(), data: vec![1, 2, 3] }],
+            pictures: vec![Picture {
+                caption: "overlay".into(),
+                media_type: "image/png".into(),
+                data: vec![1, 2, 3],
+            }],
         };
         let mut h = String::new();
         finding_html(&mut h, &f, true);

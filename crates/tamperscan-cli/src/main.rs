@@ -31,7 +31,12 @@ pub const EXIT_TROUBLE: u8 = 2;
 ///
 /// Commands that judge exit like diff: 0 nothing found, 1 findings, 2 trouble.
 #[derive(Debug, Parser)]
-#[command(name = "tamperscan", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "tamperscan",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -109,7 +114,10 @@ pub struct OutputArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(jobs) = cli.jobs {
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build_global() {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global()
+        {
             eprintln!("tamperscan: cannot start {jobs} threads: {e}");
             return ExitCode::from(EXIT_TROUBLE);
         }
@@ -131,8 +139,12 @@ fn main() -> ExitCode {
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
-        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind())
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
                 == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

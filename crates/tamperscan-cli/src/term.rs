@@ -13,7 +13,9 @@ impl Style {
     /// Colour when stdout is a terminal and `NO_COLOR` is unset or empty.
     pub fn for_stdout() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { enabled: !no_color && std::io::stdout().is_terminal() }
+        Style {
+            enabled: !no_color && std::io::stdout().is_terminal(),
+        }
     }
 
     fn paint(&self, code: &str, text: &str) -> String {

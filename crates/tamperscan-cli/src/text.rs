@@ -35,10 +35,24 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
     }
     s.push('\n');
 
-    let host_w = audit.hosts.iter().map(|h| h.id.0.len()).max().unwrap_or(0).max(4);
-    let model_w =
-        audit.hosts.iter().map(|h| h.model.as_deref().unwrap_or("-").len()).max().unwrap_or(0).max(5);
-    let mut header = format!("{:<host_w$}  {:<model_w$}  {:<7}", "HOST", "MODEL", "VERDICT");
+    let host_w = audit
+        .hosts
+        .iter()
+        .map(|h| h.id.0.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let model_w = audit
+        .hosts
+        .iter()
+        .map(|h| h.model.as_deref().unwrap_or("-").len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let mut header = format!(
+        "{:<host_w$}  {:<model_w$}  {:<7}",
+        "HOST", "MODEL", "VERDICT"
+    );
     for layer in Layer::ALL {
         let _ = write!(header, "  {:>9}", layer.name().to_uppercase());
     }
@@ -71,11 +85,30 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
     for f in &audit.findings {
         if current != Some(&f.host) {
             current = Some(&f.host);
-            let verdict = audit.hosts.iter().find(|h| h.id == f.host).map_or(Verdict::Suspect, |h| h.verdict);
-            let _ = writeln!(s, "\n{} {}", style.bold(&f.host.0), style.verdict(verdict, 0));
+            let verdict = audit
+                .hosts
+                .iter()
+                .find(|h| h.id == f.host)
+                .map_or(Verdict::Suspect, |h| h.verdict);
+            let _ = writeln!(
+                s,
+                "\n{} {}",
+                style.bold(&f.host.0),
+                style.verdict(verdict, 0)
+            );
         }
-        let new = if outcome.is_new(&f.fingerprint()) == Some(true) { " NEW" } else { "" };
-        let _ = writeln!(s, "  [{}] {}{new}: {}", style.severity(f.severity), f.kind, f.summary);
+        let new = if outcome.is_new(&f.fingerprint()) == Some(true) {
+            " NEW"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  [{}] {}{new}: {}",
+            style.severity(f.severity),
+            f.kind,
+            f.summary
+        );
         if let Some(e) = &f.expected {
             let _ = writeln!(s, "      expected: {e}");
         }
@@ -89,7 +122,11 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
             }
             at.push_str(&f.location.at);
         }
-        let _ = writeln!(s, "      {}", style.dim(&format!("at {at}; by {}", f.reference)));
+        let _ = writeln!(
+            s,
+            "      {}",
+            style.dim(&format!("at {at}; by {}", f.reference))
+        );
     }
     if let Some(since) = &outcome.since {
         if !since.resolved.is_empty() {
@@ -103,7 +140,10 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
         let _ = writeln!(
             s,
             "\n{}",
-            style.dim(&format!("{} files not read (see --format json \"notes\" or the HTML report)", audit.notes.len()))
+            style.dim(&format!(
+                "{} files not read (see --format json \"notes\" or the HTML report)",
+                audit.notes.len()
+            ))
         );
     }
     s

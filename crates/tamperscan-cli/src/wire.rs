@@ -115,7 +115,10 @@ pub fn document(outcome: &Outcome) -> Document<'_> {
     }
     Document {
         schema: SCHEMA,
-        tool: Tool { name: "tamperscan", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: "tamperscan",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         fleet: FleetInfo {
             name: &audit.fleet,
             path: outcome.root.display().to_string(),
@@ -151,7 +154,11 @@ pub fn document(outcome: &Outcome) -> Document<'_> {
             .iter()
             .map(|f| {
                 let fingerprint = f.fingerprint();
-                FindingEntry { finding: f, new: outcome.is_new(&fingerprint), fingerprint }
+                FindingEntry {
+                    finding: f,
+                    new: outcome.is_new(&fingerprint),
+                    fingerprint,
+                }
             })
             .collect(),
         since_last: outcome.since.as_ref().map(|s| SinceLastEntry {
@@ -180,6 +187,13 @@ pub fn document(outcome: &Outcome) -> Document<'_> {
                 })
                 .collect(),
         }),
-        notes: audit.notes.iter().map(|n| NoteEntry { path: &n.path, message: &n.message }).collect(),
+        notes: audit
+            .notes
+            .iter()
+            .map(|n| NoteEntry {
+                path: &n.path,
+                message: &n.message,
+            })
+            .collect(),
     }
 }

@@ -1,11 +1,16 @@
 //! The `tamperscan` binary as a user runs it.
+#![allow(clippy::unwrap_used)] // Test helpers: a failed setup should stop the test loudly.
 
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn tamperscan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tamperscan")).args(args).env("NO_COLOR", "1").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tamperscan"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -31,7 +36,10 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     assert_eq!(o.status.code(), Some(0), "{text}\n{}", stderr(&o));
     assert!(text.contains("fleet demo [SYNTHETIC]: 12 hosts"), "{text}");
     assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
-    assert!(text.contains("demo check: all 3 planted implants found, no false alarm"), "{text}");
+    assert!(
+        text.contains("demo check: all 3 planted implants found, no false alarm"),
+        "{text}"
+    );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("SYNTHETIC DEMO"));
@@ -50,8 +58,19 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
 fn audit_json_follows_the_documented_schema() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    assert_eq!(tamperscan(&["demo", "--out", out.to_str().unwrap(), "--no-store"]).status.code(), Some(0));
-    let o = tamperscan(&["audit", out.to_str().unwrap(), "--format", "json", "--no-store"]);
+    assert_eq!(
+        tamperscan(&["demo", "--out", out.to_str().unwrap(), "--no-store"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = tamperscan(&[
+        "audit",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-store",
+    ]);
     assert_eq!(o.status.code(), Some(1), "findings exit 1: {}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["schema"], "tamperscan.audit/1");
@@ -66,7 +85,16 @@ fn audit_json_follows_the_documented_schema() {
     assert_eq!(hosts[0]["id"], "srv-a-01");
     assert_eq!(hosts[0]["verdict"], "pass");
     let f = &doc["findings"][0];
-    for key in ["host", "layer", "kind", "severity", "summary", "location", "reference", "fingerprint"] {
+    for key in [
+        "host",
+        "layer",
+        "kind",
+        "severity",
+        "summary",
+        "location",
+        "reference",
+        "fingerprint",
+    ] {
         assert!(!f[key].is_null(), "finding lacks {key}: {f}");
     }
     assert!(f["new"].is_null(), "no store, so no notion of new");
@@ -77,7 +105,11 @@ fn a_clean_fleet_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "fleet.toml", b"[models.m]\n");
     for h in ["a", "b", "c"] {
-        write(dir.path(), &format!("hosts/{h}/host.toml"), format!("model = \"m\"\nboard_serial = \"SN-{h}\"\n").as_bytes());
+        write(
+            dir.path(),
+            &format!("hosts/{h}/host.toml"),
+            format!("model = \"m\"\nboard_serial = \"SN-{h}\"\n").as_bytes(),
+        );
     }
     let o = tamperscan(&["audit", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
@@ -88,8 +120,16 @@ fn a_clean_fleet_exits_zero() {
 #[test]
 fn broken_configuration_exits_two_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "fleet.toml", b"[fleet]\nname = \"x\"\n[models.m\n");
-    write(dir.path(), "hosts/a/host.toml", b"model = \"m\"\nbmc_address = \"not-an-ip\"\n");
+    write(
+        dir.path(),
+        "fleet.toml",
+        b"[fleet]\nname = \"x\"\n[models.m\n",
+    );
+    write(
+        dir.path(),
+        "hosts/a/host.toml",
+        b"model = \"m\"\nbmc_address = \"not-an-ip\"\n",
+    );
     let o = tamperscan(&["audit", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
@@ -107,17 +147,35 @@ fn hostile_fleet_directory_gives_findings_not_crashes() {
     write(r, "hosts/a/host.toml", b"model = \"nope\"\n");
     fs::create_dir_all(r.join("hosts/empty")).unwrap();
     write(r, "hosts/b/host.toml", b"model = \"m\"\n");
-    write(r, "hosts/b/inventory/dmidecode.txt", &[0x7f, b'E', b'L', b'F', 0, 0, 0xff]);
+    write(
+        r,
+        "hosts/b/inventory/dmidecode.txt",
+        &[0x7f, b'E', b'L', b'F', 0, 0, 0xff],
+    );
     fs::create_dir_all(r.join("hosts/b/firmware")).unwrap();
-    fs::File::create(r.join("hosts/b/firmware/bios.bin")).unwrap().set_len(2 << 30).unwrap();
-    let o = tamperscan(&["audit", r.to_str().unwrap(), "--format", "json", "--no-store"]);
+    fs::File::create(r.join("hosts/b/firmware/bios.bin"))
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let o = tamperscan(&[
+        "audit",
+        r.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-store",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let kinds: Vec<(String, String)> = doc["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["host"].as_str().unwrap().to_string(), f["kind"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["host"].as_str().unwrap().to_string(),
+                f["kind"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     for want in [
         ("a", "host.model_undeclared"),
@@ -125,7 +183,10 @@ fn hostile_fleet_directory_gives_findings_not_crashes() {
         ("b", "evidence.wrong_format"),
         ("b", "evidence.too_large"),
     ] {
-        assert!(kinds.contains(&(want.0.to_string(), want.1.to_string())), "missing {want:?} in {kinds:?}");
+        assert!(
+            kinds.contains(&(want.0.to_string(), want.1.to_string())),
+            "missing {want:?} in {kinds:?}"
+        );
     }
 }
 
@@ -133,12 +194,25 @@ fn hostile_fleet_directory_gives_findings_not_crashes() {
 fn missing_directory_and_unwritable_store_are_trouble() {
     let o = tamperscan(&["audit", "/nonexistent/fleet"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("cannot open fleet directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot open fleet directory"),
+        "{}",
+        stderr(&o)
+    );
 
     let dir = tempfile::tempdir().unwrap();
-    let o = tamperscan(&["audit", dir.path().to_str().unwrap(), "--db", "/nonexistent/dir/x.db"]);
+    let o = tamperscan(&[
+        "audit",
+        dir.path().to_str().unwrap(),
+        "--db",
+        "/nonexistent/dir/x.db",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--no-store"), "the error says what to do: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--no-store"),
+        "the error says what to do: {}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -54,7 +54,9 @@ struct MarkerFile {
 #[non_exhaustive]
 pub enum DemoError {
     /// The target exists, is not empty and was not written by the demo.
-    #[error("{0} exists and was not written by `tamperscan demo`; choose another --out or remove it")]
+    #[error(
+        "{0} exists and was not written by `tamperscan demo`; choose another --out or remove it"
+    )]
     NotADemoDirectory(PathBuf),
     /// Writing failed.
     #[error("cannot write {path}: {source}")]
@@ -68,8 +70,18 @@ pub enum DemoError {
 
 /// The two fictional models: (name, vendor, product, board revision).
 const MODELS: [(&str, &str, &str, &str); 2] = [
-    ("es-1u-r1", "Example Systems (fictional)", "ES-1U rack server", "1.02"),
-    ("es-2u-r3", "Example Systems (fictional)", "ES-2U storage server", "3.10"),
+    (
+        "es-1u-r1",
+        "Example Systems (fictional)",
+        "ES-1U rack server",
+        "1.02",
+    ),
+    (
+        "es-2u-r3",
+        "Example Systems (fictional)",
+        "ES-2U storage server",
+        "3.10",
+    ),
 ];
 
 /// Writes the demo fleet to `dir` and returns what was planted. Refuses a non-empty directory
@@ -101,7 +113,7 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
             let mut h = HostSpec::new(&host, model, m, i);
             // Integrators often leave the system serial as a placeholder: never an identity, so
             // hosts sharing it must not be flagged.
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 h.system_serial = "To be filled by O.E.M.".into();
             }
             if m == 0 && i == 6 {
@@ -161,7 +173,11 @@ impl HostSpec {
         let b = h.to_be_bytes();
         HostSpec {
             model: model.to_string(),
-            site: if i % 2 == 0 { "fra1".into() } else { "ams2".into() },
+            site: if i.is_multiple_of(2) {
+                "fra1".into()
+            } else {
+                "ams2".into()
+            },
             rack: format!("r{:02}-u{:02}", 10 + m, 2 * i),
             lot: format!("LOT-2026-{:02}", 7 + m),
             // Addresses in the documentation range (RFC 5737): nothing real is named.
@@ -201,7 +217,9 @@ impl HostSpec {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn prepare(dir: &Path) -> Result<(), DemoError> {
@@ -228,7 +246,10 @@ fn prepare(dir: &Path) -> Result<(), DemoError> {
 fn write(dir: &Path, rel: &str, bytes: &[u8]) -> Result<(), DemoError> {
     let path = dir.join(rel);
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|source| DemoError::Io { path: parent.to_path_buf(), source })?;
+        fs::create_dir_all(parent).map_err(|source| DemoError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
     fs::write(&path, bytes).map_err(|source| DemoError::Io { path, source })
 }

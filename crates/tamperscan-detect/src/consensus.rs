@@ -48,7 +48,7 @@ impl<V: Ord + Clone> Consensus<V> {
             hosts.sort();
         }
         // Stable sort keeps the value order among equal counts: deterministic output.
-        groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        groups.sort_by_key(|g| std::cmp::Reverse(g.1.len()));
         Consensus { groups, total }
     }
 
@@ -97,7 +97,10 @@ impl<V: Ord + Clone> Consensus<V> {
 impl<V> Outlier<'_, V> {
     /// "differs from 97 of 98 siblings".
     pub fn describe(&self) -> String {
-        format!("differs from {} of {} siblings", self.differs_from, self.siblings)
+        format!(
+            "differs from {} of {} siblings",
+            self.differs_from, self.siblings
+        )
     }
 }
 
@@ -112,7 +115,12 @@ mod tests {
     #[test]
     fn one_odd_host_among_many() {
         let hosts = ids(98);
-        let c = Consensus::of(hosts.iter().enumerate().map(|(i, h)| (h, if i == 41 { "bad" } else { "good" })));
+        let c = Consensus::of(
+            hosts
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h, if i == 41 { "bad" } else { "good" })),
+        );
         assert_eq!(c.majority(), Some((&"good", 97)));
         let out = c.outliers();
         assert_eq!(out.len(), 1);
@@ -126,7 +134,9 @@ mod tests {
         let c = Consensus::of(hosts.iter().enumerate().map(|(i, h)| (h, u8::from(i >= 7))));
         let out = c.outliers();
         assert_eq!(out.len(), 3);
-        assert!(out.iter().all(|o| o.shared_by == 3 && o.differs_from == 7 && o.siblings == 9));
+        assert!(out
+            .iter()
+            .all(|o| o.shared_by == 3 && o.differs_from == 7 && o.siblings == 9));
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub trait Detector: Sync {
 
 /// Every detector of this build, in report order.
 pub fn detectors() -> Vec<Box<dyn Detector>> {
-    vec![Box::new(crate::host::HostDetector), Box::new(crate::evidence::EvidenceDetector)]
+    vec![
+        Box::new(crate::host::HostDetector),
+        Box::new(crate::evidence::EvidenceDetector),
+    ]
 }
 
 /// The result of auditing a fleet.
@@ -55,8 +58,20 @@ pub struct HostReport {
 pub fn audit(fleet: &Fleet) -> Audit {
     let mut findings: Vec<Finding> = detectors().par_iter().flat_map(|d| d.run(fleet)).collect();
     findings.sort_by(|a, b| {
-        (&a.host, a.layer, std::cmp::Reverse(a.severity), &a.kind, &a.location)
-            .cmp(&(&b.host, b.layer, std::cmp::Reverse(b.severity), &b.kind, &b.location))
+        (
+            &a.host,
+            a.layer,
+            std::cmp::Reverse(a.severity),
+            &a.kind,
+            &a.location,
+        )
+            .cmp(&(
+                &b.host,
+                b.layer,
+                std::cmp::Reverse(b.severity),
+                &b.kind,
+                &b.location,
+            ))
     });
     findings.dedup();
     let mut by_host: BTreeMap<&HostId, Vec<&Finding>> = BTreeMap::new();

@@ -6,7 +6,9 @@ use crate::consensus::Consensus;
 use crate::engine::Detector;
 use std::collections::{BTreeMap, BTreeSet};
 use tamperscan_fleet::{Fleet, Host};
-use tamperscan_model::{Finding, HostId, IdentifierKind, Layer, Location, Reference, Severity, Trust};
+use tamperscan_model::{
+    Finding, HostId, IdentifierKind, Layer, Location, Reference, Severity, Trust,
+};
 
 pub(crate) struct HostDetector;
 
@@ -54,7 +56,10 @@ fn model_findings(fleet: &Fleet, host: &Host) -> Option<Finding> {
             Severity::Medium,
             format!("{} holds neither host.toml nor evidence, so nothing about this server can be checked", host.dir),
         );
-        f.location = Location { file: Some(host.dir.clone()), at: String::new() };
+        f.location = Location {
+            file: Some(host.dir.clone()),
+            at: String::new(),
+        };
         return Some(f);
     }
     let Some((model, (line, col))) = &host.config.model else {
@@ -82,7 +87,9 @@ fn model_findings(fleet: &Fleet, host: &Host) -> Option<Finding> {
     f.expected = Some(format!("one of: {}", known.join(", ")));
     f.observed = Some(model.clone());
     f.location.at = format!("model (line {line}, column {col})");
-    f.reference = Reference::Configuration { path: "fleet.toml".into() };
+    f.reference = Reference::Configuration {
+        path: "fleet.toml".into(),
+    };
     Some(f)
 }
 
@@ -92,7 +99,10 @@ fn duplicate_identifiers(fleet: &Fleet) -> Vec<Finding> {
     let mut claims: BTreeMap<(IdentifierKind, &str), Vec<&Host>> = BTreeMap::new();
     for host in &fleet.hosts {
         for id in &host.config.identifiers {
-            claims.entry((id.kind, id.value.as_str())).or_default().push(host);
+            claims
+                .entry((id.kind, id.value.as_str()))
+                .or_default()
+                .push(host);
         }
     }
     let mut out = Vec::new();
@@ -100,10 +110,17 @@ fn duplicate_identifiers(fleet: &Fleet) -> Vec<Finding> {
         if hosts.len() < 2 {
             continue;
         }
-        let severity = if kind.trust() >= Trust::Medium { Severity::High } else { Severity::Medium };
+        let severity = if kind.trust() >= Trust::Medium {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         for host in &hosts {
-            let others: Vec<&str> =
-                hosts.iter().filter(|h| h.id != host.id).map(|h| h.id.0.as_str()).collect();
+            let others: Vec<&str> = hosts
+                .iter()
+                .filter(|h| h.id != host.id)
+                .map(|h| h.id.0.as_str())
+                .collect();
             let mut f = finding(
                 host,
                 "host.duplicate_identifier",
@@ -133,8 +150,11 @@ fn duplicate_bmc_addresses(fleet: &Fleet) -> Vec<Finding> {
     let mut out = Vec::new();
     for (address, hosts) in claims.into_iter().filter(|(_, h)| h.len() > 1) {
         for host in &hosts {
-            let others: Vec<&str> =
-                hosts.iter().filter(|h| h.id != host.id).map(|h| h.id.0.as_str()).collect();
+            let others: Vec<&str> = hosts
+                .iter()
+                .filter(|h| h.id != host.id)
+                .map(|h| h.id.0.as_str())
+                .collect();
             let mut f = finding(
                 host,
                 "host.duplicate_bmc_address",
@@ -162,16 +182,28 @@ fn missing_evidence(fleet: &Fleet) -> Vec<Finding> {
     for (model, hosts) in by_model {
         let slots_of = |host: &Host| -> BTreeSet<String> {
             let prefix = format!("{}/", host.dir);
-            host.evidence.iter().filter_map(|e| e.path.strip_prefix(&prefix).map(str::to_string)).collect()
+            host.evidence
+                .iter()
+                .filter_map(|e| e.path.strip_prefix(&prefix).map(str::to_string))
+                .collect()
         };
         let per_host: Vec<(&HostId, BTreeSet<String>, &Host)> =
             hosts.iter().map(|h| (&h.id, slots_of(h), *h)).collect();
         let all_slots: BTreeSet<&String> = per_host.iter().flat_map(|(_, s, _)| s.iter()).collect();
         for slot in all_slots {
-            let consensus = Consensus::of(per_host.iter().map(|(id, slots, _)| (*id, slots.contains(slot))));
-            let Some((true, agree)) = consensus.majority().map(|(v, n)| (*v, n)) else { continue };
+            let consensus = Consensus::of(
+                per_host
+                    .iter()
+                    .map(|(id, slots, _)| (*id, slots.contains(slot))),
+            );
+            let Some((true, agree)) = consensus.majority().map(|(v, n)| (*v, n)) else {
+                continue;
+            };
             for outlier in consensus.outliers() {
-                let Some((_, _, host)) = per_host.iter().find(|(id, _, _)| *id == outlier.host) else { continue };
+                let Some((_, _, host)) = per_host.iter().find(|(id, _, _)| *id == outlier.host)
+                else {
+                    continue;
+                };
                 if host.evidence.is_empty() && !host.has_host_toml {
                     continue; // reported as host.empty
                 }
@@ -179,12 +211,19 @@ fn missing_evidence(fleet: &Fleet) -> Vec<Finding> {
                     host,
                     "host.evidence_missing",
                     Severity::Low,
-                    format!("{slot} is missing, while {agree} of {} {model} siblings have it", outlier.siblings),
+                    format!(
+                        "{slot} is missing, while {agree} of {} {model} siblings have it",
+                        outlier.siblings
+                    ),
                 );
                 f.location = Location::new(format!("{}/{slot}", host.dir), "");
                 f.expected = Some("present".into());
                 f.observed = Some("absent".into());
-                f.reference = Reference::Consensus { model: model.to_string(), agree, total: consensus.total() };
+                f.reference = Reference::Consensus {
+                    model: model.to_string(),
+                    agree,
+                    total: consensus.total(),
+                };
                 out.push(f);
             }
         }

@@ -1,4 +1,5 @@
 //! Detectors over small fleets written to a temporary directory.
+#![allow(clippy::unwrap_used)] // Test helpers: a failed setup should stop the test loudly.
 
 use std::fs;
 use std::path::Path;
@@ -13,7 +14,12 @@ fn write(root: &Path, rel: &str, bytes: &[u8]) {
 }
 
 fn kinds_of(audit: &tamperscan_detect::Audit, host: &str) -> Vec<String> {
-    audit.findings.iter().filter(|f| f.host.0 == host).map(|f| f.kind.clone()).collect()
+    audit
+        .findings
+        .iter()
+        .filter(|f| f.host.0 == host)
+        .map(|f| f.kind.clone())
+        .collect()
 }
 
 #[test]
@@ -24,7 +30,11 @@ fn identity_and_model_findings() {
     write(r, "hosts/a/host.toml", b"model = \"m1\"\nboard_serial = \"B1\"\nsystem_serial = \"To be filled by O.E.M.\"\nbmc_address = \"10.0.0.1\"\n");
     write(r, "hosts/b/host.toml", b"model = \"m1\"\nboard_serial = \"B1\"\nsystem_serial = \"To be filled by O.E.M.\"\nbmc_address = \"10.0.0.2\"\n");
     write(r, "hosts/c/host.toml", b"model = \"m1\"\nboard_serial = \"B3\"\nchassis_serial = \"CH123\"\nbmc_address = \"10.0.0.2\"\n");
-    write(r, "hosts/d/host.toml", b"model = \"m3\"\nchassis_serial = \"CH123\"\n");
+    write(
+        r,
+        "hosts/d/host.toml",
+        b"model = \"m3\"\nchassis_serial = \"CH123\"\n",
+    );
     write(r, "hosts/e/host.toml", b"lot = \"x\"\n");
     fs::create_dir_all(r.join("hosts/f")).unwrap();
     let fleet = load(r, &|_, _| {}).unwrap();
@@ -33,21 +43,35 @@ fn identity_and_model_findings() {
     assert_eq!(kinds_of(&audit, "a"), ["host.duplicate_identifier"]);
     let dup = audit.findings.iter().find(|f| f.host.0 == "a").unwrap();
     assert_eq!(dup.severity, Severity::High);
-    assert!(dup.summary.contains("board_serial B1 is also claimed by b"), "{}", dup.summary);
+    assert!(
+        dup.summary.contains("board_serial B1 is also claimed by b"),
+        "{}",
+        dup.summary
+    );
     assert_eq!(
         kinds_of(&audit, "b"),
         ["host.duplicate_identifier", "host.duplicate_bmc_address"]
     );
     // A shared chassis serial is low-trust: medium, not high.
     let c: Vec<_> = audit.findings.iter().filter(|f| f.host.0 == "c").collect();
-    assert!(c.iter().any(|f| f.kind == "host.duplicate_identifier" && f.severity == Severity::Medium));
+    assert!(c
+        .iter()
+        .any(|f| f.kind == "host.duplicate_identifier" && f.severity == Severity::Medium));
     assert!(kinds_of(&audit, "d").contains(&"host.model_undeclared".to_string()));
-    let undeclared = audit.findings.iter().find(|f| f.kind == "host.model_undeclared").unwrap();
+    let undeclared = audit
+        .findings
+        .iter()
+        .find(|f| f.kind == "host.model_undeclared")
+        .unwrap();
     assert_eq!(undeclared.location.at, "model (line 1, column 9)");
     assert_eq!(kinds_of(&audit, "e"), ["host.model_missing"]);
     assert_eq!(kinds_of(&audit, "f"), ["host.empty"]);
 
-    let verdicts: Vec<(&str, Verdict)> = audit.hosts.iter().map(|h| (h.id.0.as_str(), h.verdict)).collect();
+    let verdicts: Vec<(&str, Verdict)> = audit
+        .hosts
+        .iter()
+        .map(|h| (h.id.0.as_str(), h.verdict))
+        .collect();
     assert_eq!(
         verdicts,
         [
@@ -68,7 +92,11 @@ fn evidence_missing_against_sibling_consensus() {
     for h in ["a", "b", "c", "d"] {
         write(r, &format!("hosts/{h}/host.toml"), b"model = \"m\"\n");
         if h != "c" {
-            write(r, &format!("hosts/{h}/inventory/lspci.txt"), b"00:00.0 Host bridge\n");
+            write(
+                r,
+                &format!("hosts/{h}/inventory/lspci.txt"),
+                b"00:00.0 Host bridge\n",
+            );
         }
     }
     write(r, "hosts/d/firmware/bmc.bin", b"\x27\x05\x19\x56rest");
@@ -78,7 +106,10 @@ fn evidence_missing_against_sibling_consensus() {
     let f = &audit.findings[0];
     assert_eq!(f.kind, "host.evidence_missing");
     assert_eq!(f.host.0, "c");
-    assert_eq!(f.summary, "inventory/lspci.txt is missing, while 3 of 3 m siblings have it");
+    assert_eq!(
+        f.summary,
+        "inventory/lspci.txt is missing, while 3 of 3 m siblings have it"
+    );
 }
 
 #[test]
@@ -89,8 +120,15 @@ fn broken_evidence_is_a_finding_in_its_layer() {
     write(r, "hosts/a/board/top.jpg", b"not an image at all");
     let fleet = load(r, &|_, _| {}).unwrap();
     let audit = audit(&fleet);
-    let kinds: Vec<_> = audit.findings.iter().map(|f| (f.layer.name(), f.kind.as_str())).collect();
-    assert!(kinds.contains(&("board", "evidence.wrong_format")), "{kinds:?}");
+    let kinds: Vec<_> = audit
+        .findings
+        .iter()
+        .map(|f| (f.layer.name(), f.kind.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&("board", "evidence.wrong_format")),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -98,12 +136,28 @@ fn audit_is_deterministic_across_thread_counts() {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
     for i in 0..40 {
-        let serial = if i % 13 == 0 { "DUP".to_string() } else { format!("S{i}") };
-        write(r, &format!("hosts/h{i:02}/host.toml"), format!("model = \"m\"\nboard_serial = \"{serial}\"\n").as_bytes());
+        let serial = if i % 13 == 0 {
+            "DUP".to_string()
+        } else {
+            format!("S{i}")
+        };
+        write(
+            r,
+            &format!("hosts/h{i:02}/host.toml"),
+            format!("model = \"m\"\nboard_serial = \"{serial}\"\n").as_bytes(),
+        );
     }
     let fleet = load(r, &|_, _| {}).unwrap();
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| audit(&fleet));
-    let many = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(|| audit(&fleet));
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| audit(&fleet));
+    let many = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap()
+        .install(|| audit(&fleet));
     assert_eq!(one.findings, many.findings);
     assert_eq!(one.findings.len(), 4);
 }

@@ -130,7 +130,10 @@ pub fn parse_host_toml(bytes: &[u8], path: &Path) -> Result<HostConfig, FleetErr
             FleetError::at(
                 path,
                 at(address.span()),
-                format!("bmc_address {:?} is not an IPv4 or IPv6 address", address.get_ref()),
+                format!(
+                    "bmc_address {:?} is not an IPv4 or IPv6 address",
+                    address.get_ref()
+                ),
             )
         })?;
         config.bmc_address = Some(parsed);
@@ -140,7 +143,10 @@ pub fn parse_host_toml(bytes: &[u8], path: &Path) -> Result<HostConfig, FleetErr
             return Err(FleetError::at(
                 path,
                 at(mac.span()),
-                format!("bmc_mac {:?} is not a MAC address like 0c:c4:7a:11:22:33", mac.get_ref()),
+                format!(
+                    "bmc_mac {:?} is not a MAC address like 0c:c4:7a:11:22:33",
+                    mac.get_ref()
+                ),
             ));
         }
     }
@@ -168,7 +174,10 @@ pub fn parse_host_toml(bytes: &[u8], path: &Path) -> Result<HostConfig, FleetErr
 
 fn is_mac(value: &str) -> bool {
     let parts: Vec<&str> = value.trim().split([':', '-']).collect();
-    parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Decodes TOML from bytes that must be UTF-8 text, with errors at file:line:col, and refuses
@@ -177,9 +186,8 @@ fn parse_toml<'t, T: DeserializeOwned>(
     bytes: &'t [u8],
     path: &Path,
 ) -> Result<(T, &'t str), FleetError> {
-    let text = as_text(bytes).map_err(|e| {
-        FleetError::new(path, format!("not a TOML text file: {e}"))
-    })?;
+    let text =
+        as_text(bytes).map_err(|e| FleetError::new(path, format!("not a TOML text file: {e}")))?;
     toml::from_str::<T>(text).map(|v| (v, text)).map_err(|e| {
         let message = e.message().trim().to_string();
         match e.span() {
@@ -211,8 +219,21 @@ system_serial = "To be filled by O.E.M."
         assert_eq!(h.model.as_ref().unwrap().1, (2, 9));
         assert_eq!(h.bmc_address.unwrap().to_string(), "10.0.0.11");
         assert_eq!(h.identifiers.len(), 2);
-        assert_eq!(h.placeholders, vec![(IdentifierKind::SystemSerial, "To be filled by O.E.M.".into())]);
-        assert_eq!(h.evidence, vec![("firmware/bmc.bin".into(), "/archive/bmc.bin".into(), (10, 22))]);
+        assert_eq!(
+            h.placeholders,
+            vec![(
+                IdentifierKind::SystemSerial,
+                "To be filled by O.E.M.".into()
+            )]
+        );
+        assert_eq!(
+            h.evidence,
+            vec![(
+                "firmware/bmc.bin".into(),
+                "/archive/bmc.bin".into(),
+                (10, 22)
+            )]
+        );
     }
 
     #[test]
@@ -225,13 +246,18 @@ system_serial = "To be filled by O.E.M."
 
     #[test]
     fn unknown_and_mistyped_keys_are_errors_with_lines() {
-        let err = parse_host_toml(b"model = \"a\"\nmodle = \"b\"\n", Path::new("h.toml")).unwrap_err();
+        let err =
+            parse_host_toml(b"model = \"a\"\nmodle = \"b\"\n", Path::new("h.toml")).unwrap_err();
         assert_eq!(err.line_col.map(|(l, _)| l), Some(2));
         assert!(err.message.contains("modle"), "{err}");
         let err = parse_host_toml(b"known_good = \"yes\"\n", Path::new("h.toml")).unwrap_err();
         assert_eq!(err.line_col.map(|(l, _)| l), Some(1));
-        let err = parse_host_toml(b"bmc_address = \"10.0.0.300\"\n", Path::new("h.toml")).unwrap_err();
-        assert!(err.to_string().starts_with("h.toml:1:15: bmc_address"), "{err}");
+        let err =
+            parse_host_toml(b"bmc_address = \"10.0.0.300\"\n", Path::new("h.toml")).unwrap_err();
+        assert!(
+            err.to_string().starts_with("h.toml:1:15: bmc_address"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -15,12 +15,24 @@ pub struct FleetError {
 impl FleetError {
     /// An error about `path` as a whole.
     pub fn new(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        FleetError { path: path.into(), line_col: None, message: message.into() }
+        FleetError {
+            path: path.into(),
+            line_col: None,
+            message: message.into(),
+        }
     }
 
     /// An error at `line:col` of `path`.
-    pub fn at(path: impl Into<PathBuf>, line_col: (usize, usize), message: impl Into<String>) -> Self {
-        FleetError { path: path.into(), line_col: Some(line_col), message: message.into() }
+    pub fn at(
+        path: impl Into<PathBuf>,
+        line_col: (usize, usize),
+        message: impl Into<String>,
+    ) -> Self {
+        FleetError {
+            path: path.into(),
+            line_col: Some(line_col),
+            message: message.into(),
+        }
     }
 }
 

@@ -66,19 +66,44 @@ mod tests {
     #[test]
     fn the_documented_layout_is_recognised() {
         let cases = [
-            ("board/top.png", Some(EvidenceKind::BoardImage { side: "top".into() })),
-            ("board/Xray-Bottom.TIFF", Some(EvidenceKind::BoardImage { side: "xray-bottom".into() })),
-            ("firmware/bmc.bin", Some(EvidenceKind::FirmwareImage { name: "bmc".into() })),
-            ("firmware/bios.rom", Some(EvidenceKind::FirmwareImage { name: "bios".into() })),
+            (
+                "board/top.png",
+                Some(EvidenceKind::BoardImage { side: "top".into() }),
+            ),
+            (
+                "board/Xray-Bottom.TIFF",
+                Some(EvidenceKind::BoardImage {
+                    side: "xray-bottom".into(),
+                }),
+            ),
+            (
+                "firmware/bmc.bin",
+                Some(EvidenceKind::FirmwareImage { name: "bmc".into() }),
+            ),
+            (
+                "firmware/bios.rom",
+                Some(EvidenceKind::FirmwareImage {
+                    name: "bios".into(),
+                }),
+            ),
             ("boot/eventlog.bin", Some(EvidenceKind::EventLog)),
-            ("boot/binary_bios_measurements", Some(EvidenceKind::EventLog)),
+            (
+                "boot/binary_bios_measurements",
+                Some(EvidenceKind::EventLog),
+            ),
             ("boot/quote.bin", Some(EvidenceKind::TpmQuote)),
             ("boot/ak.pem", Some(EvidenceKind::AkPublic)),
             ("inventory/dmidecode.txt", Some(EvidenceKind::DmidecodeText)),
             ("inventory/smbios.bin", Some(EvidenceKind::SmbiosBinary)),
             ("inventory/lspci.txt", Some(EvidenceKind::LspciText)),
-            ("inventory/redfish/Systems/1/index.json", Some(EvidenceKind::RedfishResource)),
-            ("inventory/platform-cert.der", Some(EvidenceKind::PlatformCertificate)),
+            (
+                "inventory/redfish/Systems/1/index.json",
+                Some(EvidenceKind::RedfishResource),
+            ),
+            (
+                "inventory/platform-cert.der",
+                Some(EvidenceKind::PlatformCertificate),
+            ),
         ];
         for (slot, kind) in cases {
             assert_eq!(classify(slot), kind, "{slot}");
@@ -87,7 +112,14 @@ mod tests {
 
     #[test]
     fn other_files_are_not_evidence() {
-        for slot in ["notes.txt", "board/top.txt", "board/old/top.png", "firmware/.bin", "x/y/z", ""] {
+        for slot in [
+            "notes.txt",
+            "board/top.txt",
+            "board/old/top.png",
+            "firmware/.bin",
+            "x/y/z",
+            "",
+        ] {
             assert_eq!(classify(slot), None, "{slot}");
         }
     }

@@ -87,7 +87,8 @@ struct PendingFile {
 /// Reads the fleet directory at `root`: configuration first (every error collected), then all
 /// evidence files in parallel. `progress(done, total)` is called as hosts finish.
 pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fleet, LoadError> {
-    let meta = fs::metadata(root).map_err(|e| one(root, format!("cannot open fleet directory: {e}")))?;
+    let meta =
+        fs::metadata(root).map_err(|e| one(root, format!("cannot open fleet directory: {e}")))?;
     if !meta.is_dir() {
         return Err(one(root, "is not a directory; give the fleet directory (the one holding fleet.toml, models/ and hosts/)"));
     }
@@ -100,7 +101,10 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             FleetConfig::default()
         }),
         Ok(None) => {
-            notes.push(Note { path: "fleet.toml".into(), message: "absent; using defaults".into() });
+            notes.push(Note {
+                path: "fleet.toml".into(),
+                message: "absent; using defaults".into(),
+            });
             FleetConfig::default()
         }
         Err(e) => {
@@ -116,12 +120,17 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
     });
 
     for entry in sorted_entries(root, "", &mut notes) {
-        let known = matches!(entry.as_str(), "fleet.toml" | "models" | "hosts" | "network")
-            || entry.starts_with("tamperscan.db")
+        let known = matches!(
+            entry.as_str(),
+            "fleet.toml" | "models" | "hosts" | "network"
+        ) || entry.starts_with("tamperscan.db")
             || entry.starts_with("report")
             || entry.starts_with('.');
         if !known {
-            notes.push(Note { path: entry, message: "not part of the fleet layout; ignored".into() });
+            notes.push(Note {
+                path: entry,
+                message: "not part of the fleet layout; ignored".into(),
+            });
         }
     }
     let network = root.join("network");
@@ -131,7 +140,10 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         if !files.is_empty() {
             notes.push(Note {
                 path: "network".into(),
-                message: format!("{} files; no layer of this build reads network evidence yet", files.len()),
+                message: format!(
+                    "{} files; no layer of this build reads network evidence yet",
+                    files.len()
+                ),
             });
         }
     }
@@ -140,7 +152,13 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         .models
         .iter()
         .map(|(name, cfg)| {
-            let model = Model { name: name.clone(), declared: true, config: cfg.clone(), references: Vec::new(), notes: Vec::new() };
+            let model = Model {
+                name: name.clone(),
+                declared: true,
+                config: cfg.clone(),
+                references: Vec::new(),
+                notes: Vec::new(),
+            };
             (name.clone(), model)
         })
         .collect();
@@ -159,9 +177,16 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         let pending = files.into_iter().filter_map(|(abs, slot)| {
             let path = format!("{rel}/{slot}");
             match classify(&slot) {
-                Some(kind) => Some(PendingFile { abs, rel: path, kind }),
+                Some(kind) => Some(PendingFile {
+                    abs,
+                    rel: path,
+                    kind,
+                }),
                 None => {
-                    model.notes.push(Note { path, message: "not a reference this build reads".into() });
+                    model.notes.push(Note {
+                        path,
+                        message: "not a reference this build reads".into(),
+                    });
                     None
                 }
             }
@@ -192,7 +217,10 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         };
         let id = config.id.clone().unwrap_or_else(|| dir.clone());
         if let Some(other) = seen_ids.insert(id.clone(), rel.clone()) {
-            errors.push(FleetError::new(&toml_path, format!("host id {id:?} is already used by {other}; host ids must be unique")));
+            errors.push(FleetError::new(
+                &toml_path,
+                format!("host id {id:?} is already used by {other}; host ids must be unique"),
+            ));
             continue;
         }
         let mut host_notes = Vec::new();
@@ -209,10 +237,22 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             match fs::metadata(&abs) {
                 Ok(m) if m.is_file() => {
                     taken.insert(slot.clone());
-                    pending.push(PendingFile { abs, rel: format!("{rel}/{slot}"), kind });
+                    pending.push(PendingFile {
+                        abs,
+                        rel: format!("{rel}/{slot}"),
+                        kind,
+                    });
                 }
-                Ok(_) => errors.push(FleetError::at(&toml_path, *line_col, format!("evidence file {} is not a regular file", abs.display()))),
-                Err(e) => errors.push(FleetError::at(&toml_path, *line_col, format!("evidence file {} cannot be read: {e}", abs.display()))),
+                Ok(_) => errors.push(FleetError::at(
+                    &toml_path,
+                    *line_col,
+                    format!("evidence file {} is not a regular file", abs.display()),
+                )),
+                Err(e) => errors.push(FleetError::at(
+                    &toml_path,
+                    *line_col,
+                    format!("evidence file {} cannot be read: {e}", abs.display()),
+                )),
             }
         }
         for (abs, slot) in files {
@@ -221,11 +261,25 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             }
             let path = format!("{rel}/{slot}");
             match classify(&slot) {
-                Some(kind) => pending.push(PendingFile { abs, rel: path, kind }),
-                None => host_notes.push(Note { path, message: "not an evidence file this build reads".into() }),
+                Some(kind) => pending.push(PendingFile {
+                    abs,
+                    rel: path,
+                    kind,
+                }),
+                None => host_notes.push(Note {
+                    path,
+                    message: "not an evidence file this build reads".into(),
+                }),
             }
         }
-        hosts.push(Host { id: HostId(id), dir: rel, config, has_host_toml, evidence: Vec::new(), notes: host_notes });
+        hosts.push(Host {
+            id: HostId(id),
+            dir: rel,
+            config,
+            has_host_toml,
+            evidence: Vec::new(),
+            notes: host_notes,
+        });
         host_files.push(pending);
     }
     if !errors.is_empty() {
@@ -234,19 +288,35 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
 
     let total = hosts.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    hosts.par_iter_mut().zip(host_files.into_par_iter()).for_each(|(host, files)| {
-        host.evidence = files.iter().map(|f| read_evidence(&f.abs, &f.rel, &f.kind)).collect();
-        host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
-        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        progress(n, total);
-    });
+    hosts
+        .par_iter_mut()
+        .zip(host_files.into_par_iter())
+        .for_each(|(host, files)| {
+            host.evidence = files
+                .iter()
+                .map(|f| read_evidence(&f.abs, &f.rel, &f.kind))
+                .collect();
+            host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n, total);
+        });
     for (name, files) in model_files {
         if let Some(model) = models.get_mut(&name) {
-            model.references = files.par_iter().map(|f| read_evidence(&f.abs, &f.rel, &f.kind)).collect();
+            model.references = files
+                .par_iter()
+                .map(|f| read_evidence(&f.abs, &f.rel, &f.kind))
+                .collect();
         }
     }
     hosts.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Fleet { root: root.to_path_buf(), name, config, models, hosts, notes })
+    Ok(Fleet {
+        root: root.to_path_buf(),
+        name,
+        config,
+        models,
+        hosts,
+        notes,
+    })
 }
 
 fn one(path: &Path, message: impl Into<String>) -> LoadError {
@@ -261,12 +331,18 @@ fn read_config(path: &Path) -> Result<Option<Vec<u8>>, FleetError> {
         Err(e) => return Err(FleetError::new(path, format!("cannot read: {e}"))),
     };
     if !meta.is_file() {
-        return Err(FleetError::new(path, "is not a regular file (directories, links and devices are not read)"));
+        return Err(FleetError::new(
+            path,
+            "is not a regular file (directories, links and devices are not read)",
+        ));
     }
     if meta.len() > CONFIG_SIZE_LIMIT {
         return Err(FleetError::new(
             path,
-            format!("is {} bytes; configuration files are at most {CONFIG_SIZE_LIMIT} bytes", meta.len()),
+            format!(
+                "is {} bytes; configuration files are at most {CONFIG_SIZE_LIMIT} bytes",
+                meta.len()
+            ),
         ));
     }
     let mut bytes = Vec::new();
@@ -274,13 +350,18 @@ fn read_config(path: &Path) -> Result<Option<Vec<u8>>, FleetError> {
         .and_then(|f| f.take(CONFIG_SIZE_LIMIT + 1).read_to_end(&mut bytes))
         .map_err(|e| FleetError::new(path, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > CONFIG_SIZE_LIMIT {
-        return Err(FleetError::new(path, "grew past the size limit while being read"));
+        return Err(FleetError::new(
+            path,
+            "grew past the size limit while being read",
+        ));
     }
     Ok(Some(bytes))
 }
 
 fn sorted_entries(dir: &Path, rel: &str, notes: &mut Vec<Note>) -> Vec<String> {
-    let Ok(read) = fs::read_dir(dir) else { return Vec::new() };
+    let Ok(read) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut names = Vec::new();
     for entry in read.flatten().take(MAX_ENTRIES) {
         match entry.file_name().into_string() {
@@ -303,7 +384,10 @@ fn sorted_dirs(root: &Path, sub: &str, notes: &mut Vec<Note>) -> Vec<String> {
         let path = dir.join(&name);
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => out.push(name),
-            _ => notes.push(Note { path: format!("{sub}/{name}"), message: "expected a directory; ignored".into() }),
+            _ => notes.push(Note {
+                path: format!("{sub}/{name}"),
+                message: "expected a directory; ignored".into(),
+            }),
         }
     }
     out
@@ -311,15 +395,31 @@ fn sorted_dirs(root: &Path, sub: &str, notes: &mut Vec<Note>) -> Vec<String> {
 
 /// Collects regular files under `dir` as (absolute path, slot relative to `dir`). Links and
 /// special files are notes: a FIFO would hang a reader and a link may point anywhere.
-fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<(PathBuf, String)>, notes: &mut Vec<Note>) {
+fn walk(
+    dir: &Path,
+    rel: &str,
+    depth: usize,
+    out: &mut Vec<(PathBuf, String)>,
+    notes: &mut Vec<Note>,
+) {
     walk_inner(dir, rel, "", depth, out, notes);
 }
 
-fn walk_inner(dir: &Path, rel: &str, slot: &str, depth: usize, out: &mut Vec<(PathBuf, String)>, notes: &mut Vec<Note>) {
+fn walk_inner(
+    dir: &Path,
+    rel: &str,
+    slot: &str,
+    depth: usize,
+    out: &mut Vec<(PathBuf, String)>,
+    notes: &mut Vec<Note>,
+) {
     let here = join(rel, slot);
     for name in sorted_entries(dir, &here, notes) {
         if out.len() >= MAX_ENTRIES {
-            notes.push(Note { path: here.clone(), message: format!("more than {MAX_ENTRIES} files; the rest were not read") });
+            notes.push(Note {
+                path: here.clone(),
+                message: format!("more than {MAX_ENTRIES} files; the rest were not read"),
+            });
             return;
         }
         let path = dir.join(&name);
@@ -328,16 +428,26 @@ fn walk_inner(dir: &Path, rel: &str, slot: &str, depth: usize, out: &mut Vec<(Pa
             Ok(m) if m.is_file() => out.push((path, child)),
             Ok(m) if m.is_dir() => {
                 if depth + 1 >= MAX_DEPTH {
-                    notes.push(Note { path: join(rel, &child), message: format!("deeper than {MAX_DEPTH} levels; not read") });
+                    notes.push(Note {
+                        path: join(rel, &child),
+                        message: format!("deeper than {MAX_DEPTH} levels; not read"),
+                    });
                 } else {
                     walk_inner(&path, rel, &child, depth + 1, out, notes);
                 }
             }
-            Ok(m) if m.file_type().is_symlink() => {
-                notes.push(Note { path: join(rel, &child), message: "symbolic link; not followed".into() })
-            }
-            Ok(_) => notes.push(Note { path: join(rel, &child), message: "not a regular file; not read".into() }),
-            Err(e) => notes.push(Note { path: join(rel, &child), message: format!("cannot read: {e}") }),
+            Ok(m) if m.file_type().is_symlink() => notes.push(Note {
+                path: join(rel, &child),
+                message: "symbolic link; not followed".into(),
+            }),
+            Ok(_) => notes.push(Note {
+                path: join(rel, &child),
+                message: "not a regular file; not read".into(),
+            }),
+            Err(e) => notes.push(Note {
+                path: join(rel, &child),
+                message: format!("cannot read: {e}"),
+            }),
         }
     }
 }
@@ -362,7 +472,9 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
         status: EvidenceStatus::Read,
     };
     let unreadable = |mut item: EvidenceItem, e: io::Error| {
-        item.status = EvidenceStatus::Unreadable { reason: e.to_string() };
+        item.status = EvidenceStatus::Unreadable {
+            reason: e.to_string(),
+        };
         item
     };
     let file = match File::open(abs) {
@@ -371,7 +483,9 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
     };
     match file.metadata() {
         Ok(m) if !m.is_file() => {
-            item.status = EvidenceStatus::Unreadable { reason: "not a regular file".into() };
+            item.status = EvidenceStatus::Unreadable {
+                reason: "not a regular file".into(),
+            };
             return item;
         }
         Ok(m) => item.size = m.len(),
@@ -420,8 +534,17 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
 }
 
 /// Whether the content is what its slot promises.
-fn check_format(kind: &EvidenceKind, format: &Format, head: &[u8], text: Option<&[u8]>, size: u64) -> EvidenceStatus {
-    let wrong = |expected: &str, found: String| EvidenceStatus::WrongFormat { expected: expected.into(), found };
+fn check_format(
+    kind: &EvidenceKind,
+    format: &Format,
+    head: &[u8],
+    text: Option<&[u8]>,
+    size: u64,
+) -> EvidenceStatus {
+    let wrong = |expected: &str, found: String| EvidenceStatus::WrongFormat {
+        expected: expected.into(),
+        found,
+    };
     if size == 0 {
         return wrong("a non-empty file", "an empty file".into());
     }
@@ -435,30 +558,42 @@ fn check_format(kind: &EvidenceKind, format: &Format, head: &[u8], text: Option<
         EvidenceKind::BoardImage { .. } => {
             if head.starts_with(b"\x89PNG") {
                 if let Err(e) = png_header(head) {
-                    return wrong("a PNG, JPEG or TIFF image", format!("a broken PNG header ({e})"));
+                    return wrong(
+                        "a PNG, JPEG or TIFF image",
+                        format!("a broken PNG header ({e})"),
+                    );
                 }
             }
             if format.is_image() {
                 EvidenceStatus::Read
             } else {
-                wrong("a PNG, JPEG or TIFF image", format!("{} content", format.name()))
+                wrong(
+                    "a PNG, JPEG or TIFF image",
+                    format!("{} content", format.name()),
+                )
             }
         }
         EvidenceKind::PlatformCertificate => match format {
             Format::Pem | Format::DerSequence => EvidenceStatus::Read,
-            other => wrong("a PEM or DER certificate", format!("{} content", other.name())),
+            other => wrong(
+                "a PEM or DER certificate",
+                format!("{} content", other.name()),
+            ),
         },
-        EvidenceKind::SmbiosBinary if matches!(format, Format::Text | Format::Json) => {
-            wrong("binary SMBIOS tables", "text (dmidecode text belongs in inventory/dmidecode.txt)".into())
-        }
+        EvidenceKind::SmbiosBinary if matches!(format, Format::Text | Format::Json) => wrong(
+            "binary SMBIOS tables",
+            "text (dmidecode text belongs in inventory/dmidecode.txt)".into(),
+        ),
         _ => EvidenceStatus::Read,
     }
 }
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

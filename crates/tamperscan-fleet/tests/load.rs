@@ -1,4 +1,5 @@
 //! The fleet reader against hostile and broken fleet directories.
+#![allow(clippy::unwrap_used)] // Test helpers: a failed setup should stop the test loudly.
 
 use std::fs;
 use std::path::Path;
@@ -27,11 +28,23 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 fn reads_a_small_fleet_with_every_part_optional() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(root, "fleet.toml", b"[fleet]\nname = \"t\"\n[models.m1]\nvendor = \"V\"\n");
+    write(
+        root,
+        "fleet.toml",
+        b"[fleet]\nname = \"t\"\n[models.m1]\nvendor = \"V\"\n",
+    );
     write(root, "models/m1/board/top.png", &png(4, 4));
-    write(root, "hosts/a/host.toml", b"model = \"m1\"\nboard_serial = \"S1\"\n");
+    write(
+        root,
+        "hosts/a/host.toml",
+        b"model = \"m1\"\nboard_serial = \"S1\"\n",
+    );
     write(root, "hosts/a/board/top.png", &png(4, 4));
-    write(root, "hosts/a/inventory/dmidecode.txt", b"# dmidecode 3.4\n");
+    write(
+        root,
+        "hosts/a/inventory/dmidecode.txt",
+        b"# dmidecode 3.4\n",
+    );
     write(root, "hosts/a/notes.md", b"hello");
     fs::create_dir_all(root.join("hosts/empty")).unwrap();
     write(root, "stray.txt", b"x");
@@ -60,13 +73,23 @@ fn every_configuration_error_is_reported_with_file_and_line() {
     let root = dir.path();
     write(root, "hosts/a/host.toml", b"model = \"m1\"\nlot = \n");
     write(root, "hosts/b/host.toml", b"\x7fELF\x02\x01\x01\0\0\0");
-    write(root, "hosts/c/host.toml", b"[evidence]\n\"firmware/bmc.bin\" = \"missing.bin\"\n");
+    write(
+        root,
+        "hosts/c/host.toml",
+        b"[evidence]\n\"firmware/bmc.bin\" = \"missing.bin\"\n",
+    );
     let err = load(root, &no_progress).unwrap_err();
     let text = err.to_string();
     assert_eq!(err.0.len(), 3, "{text}");
     assert!(text.contains("hosts/a/host.toml:2:"), "{text}");
-    assert!(text.contains("hosts/b/host.toml: not a TOML text file"), "{text}");
-    assert!(text.contains("hosts/c/host.toml:2:22: evidence file"), "{text}");
+    assert!(
+        text.contains("hosts/b/host.toml: not a TOML text file"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hosts/c/host.toml:2:22: evidence file"),
+        "{text}"
+    );
     assert!(text.contains("missing.bin"), "{text}");
 }
 
@@ -80,7 +103,10 @@ fn huge_sparse_files_are_bounded() {
     f.set_len(2 * 1024 * 1024 * 1024).unwrap();
     let fleet = load(root, &no_progress).unwrap();
     let item = &fleet.hosts[0].evidence[0];
-    assert_eq!(item.kind, EvidenceKind::FirmwareImage { name: "bmc".into() });
+    assert_eq!(
+        item.kind,
+        EvidenceKind::FirmwareImage { name: "bmc".into() }
+    );
     assert_eq!(item.size, 2 * 1024 * 1024 * 1024);
     assert!(matches!(item.status, EvidenceStatus::TooLarge { .. }));
     assert!(item.sha256.is_none());
@@ -88,7 +114,10 @@ fn huge_sparse_files_are_bounded() {
     let g = fs::File::create(root.join("hosts/a/host.toml")).unwrap();
     g.set_len(2 * 1024 * 1024 * 1024).unwrap();
     let err = load(root, &no_progress).unwrap_err();
-    assert!(err.to_string().contains("configuration files are at most"), "{err}");
+    assert!(
+        err.to_string().contains("configuration files are at most"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -96,12 +125,23 @@ fn evidence_that_is_not_what_its_slot_promises_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "hosts/a/board/top.png", b"GIF89a....");
-    write(root, "hosts/a/inventory/lspci.txt", b"00:00.0 Host bridge\0\xff\xfe");
+    write(
+        root,
+        "hosts/a/inventory/lspci.txt",
+        b"00:00.0 Host bridge\0\xff\xfe",
+    );
     write(root, "hosts/a/boot/eventlog.bin", b"");
     let fleet = load(root, &no_progress).unwrap();
-    let statuses: Vec<_> = fleet.hosts[0].evidence.iter().map(|e| (e.path.as_str(), &e.status)).collect();
+    let statuses: Vec<_> = fleet.hosts[0]
+        .evidence
+        .iter()
+        .map(|e| (e.path.as_str(), &e.status))
+        .collect();
     for (path, status) in statuses {
-        assert!(matches!(status, EvidenceStatus::WrongFormat { .. }), "{path}: {status:?}");
+        assert!(
+            matches!(status, EvidenceStatus::WrongFormat { .. }),
+            "{path}: {status:?}"
+        );
     }
 }
 
@@ -118,9 +158,15 @@ fn links_and_fifos_are_never_opened() {
     let fleet = load(root, &no_progress).unwrap();
     let host = &fleet.hosts[0];
     assert!(host.evidence.is_empty());
-    assert!(host.notes.iter().any(|n| n.message.contains("symbolic link")));
+    assert!(host
+        .notes
+        .iter()
+        .any(|n| n.message.contains("symbolic link")));
     if status.is_ok_and(|s| s.success()) {
-        assert!(host.notes.iter().any(|n| n.message.contains("not a regular file")));
+        assert!(host
+            .notes
+            .iter()
+            .any(|n| n.message.contains("not a regular file")));
     }
 }
 
@@ -141,5 +187,8 @@ fn a_file_instead_of_a_directory_is_an_error() {
     let err = load(&dir.path().join("f"), &no_progress).unwrap_err();
     assert!(err.to_string().contains("is not a directory"), "{err}");
     let err = load(&dir.path().join("nope"), &no_progress).unwrap_err();
-    assert!(err.to_string().contains("cannot open fleet directory"), "{err}");
+    assert!(
+        err.to_string().contains("cannot open fleet directory"),
+        "{err}"
+    );
 }

@@ -1,4 +1,5 @@
 //! The fleet reader and the audit over evidence from real machines and public data sets.
+#![allow(clippy::unwrap_used)] // Test helpers: a failed setup should stop the test loudly.
 
 use std::fs;
 use std::path::Path;
@@ -19,10 +20,19 @@ fn real_board_images_are_recognised() {
         .into_iter()
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("png" | "jpg")))
         .collect();
-    assert!(images.len() >= 300, "expected the DeepPCB and assembled pairs, found {}", images.len());
+    assert!(
+        images.len() >= 300,
+        "expected the DeepPCB and assembled pairs, found {}",
+        images.len()
+    );
     for path in images {
         let format = sniff(&head(&path));
-        assert!(format.is_image(), "{}: sniffed as {}", path.display(), format.name());
+        assert!(
+            format.is_image(),
+            "{}: sniffed as {}",
+            path.display(),
+            format.name()
+        );
     }
 }
 
@@ -34,18 +44,28 @@ fn real_uefi_volumes_and_logs_are_recognised() {
         let name = path.file_name().unwrap().to_string_lossy().to_lowercase();
         // OVMF_CODE/QEMU_EFI images and .fv files start with a firmware volume header.
         if (name.ends_with(".fv") || name.contains("code")) && !name.contains("vars") {
-            assert_eq!(sniff(&head(&path)), Format::UefiFirmwareVolume, "{}", path.display());
+            assert_eq!(
+                sniff(&head(&path)),
+                Format::UefiFirmwareVolume,
+                "{}",
+                path.display()
+            );
             volumes += 1;
         }
     }
     assert!(volumes >= 5, "found only {volumes} firmware volumes");
     let mut agile = 0;
     for path in files_under(&data.join("eventlogs/go-eventlog")) {
-        if path.extension().and_then(|e| e.to_str()) == Some("bin") && sniff(&head(&path)) == Format::TcgCryptoAgileLog {
+        if path.extension().and_then(|e| e.to_str()) == Some("bin")
+            && sniff(&head(&path)) == Format::TcgCryptoAgileLog
+        {
             agile += 1;
         }
     }
-    assert!(agile >= 3, "found only {agile} crypto-agile logs among the go-eventlog captures");
+    assert!(
+        agile >= 3,
+        "found only {agile} crypto-agile logs among the go-eventlog captures"
+    );
 }
 
 /// A fleet assembled from real evidence: every file is read, hashed and accepted for its slot.
@@ -59,17 +79,34 @@ fn a_fleet_of_real_evidence_reads_cleanly() {
         fs::create_dir_all(dest.parent().unwrap()).unwrap();
         fs::copy(from, dest).unwrap();
     };
-    let dmi: Vec<_> = files_under(&data.join("inventory/dmidecode")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "txt")).take(6).collect();
-    let logs: Vec<_> = files_under(&data.join("eventlogs/go-eventlog")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "bin")).collect();
-    let boards: Vec<_> = files_under(&data.join("boards/assembled")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "jpg")).take(6).collect();
-    let golden = files_under(&data.join("boards/assembled")).into_iter().find(|p| p.ends_with("golden.png")).unwrap();
+    let dmi: Vec<_> = files_under(&data.join("inventory/dmidecode"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .take(6)
+        .collect();
+    let logs: Vec<_> = files_under(&data.join("eventlogs/go-eventlog"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .collect();
+    let boards: Vec<_> = files_under(&data.join("boards/assembled"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .take(6)
+        .collect();
+    let golden = files_under(&data.join("boards/assembled"))
+        .into_iter()
+        .find(|p| p.ends_with("golden.png"))
+        .unwrap();
     copy(&golden, "models/m/board/top.png");
     fs::write(root.join("fleet.toml"), "[models.m]\n").unwrap();
     for i in 0..6 {
         let host = format!("hosts/h{i}");
         fs::create_dir_all(root.join(&host)).unwrap();
         fs::write(root.join(&host).join("host.toml"), "model = \"m\"\n").unwrap();
-        copy(&dmi[i % dmi.len()], &format!("{host}/inventory/dmidecode.txt"));
+        copy(
+            &dmi[i % dmi.len()],
+            &format!("{host}/inventory/dmidecode.txt"),
+        );
         copy(&logs[i % logs.len()], &format!("{host}/boot/eventlog.bin"));
         copy(&boards[i % boards.len()], &format!("{host}/board/top.jpg"));
     }

@@ -50,13 +50,17 @@ pub enum Verdict {
 impl Verdict {
     /// The verdict that a host with these findings gets.
     pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Verdict {
-        findings.into_iter().map(|f| f.severity).max().map_or(Verdict::Pass, |worst| {
-            if worst >= Severity::High {
-                Verdict::Fail
-            } else {
-                Verdict::Suspect
-            }
-        })
+        findings
+            .into_iter()
+            .map(|f| f.severity)
+            .max()
+            .map_or(Verdict::Pass, |worst| {
+                if worst >= Severity::High {
+                    Verdict::Fail
+                } else {
+                    Verdict::Suspect
+                }
+            })
     }
 
     /// The lowercase name.
@@ -90,7 +94,10 @@ pub struct Location {
 impl Location {
     /// A location in `file` at `at`.
     pub fn new(file: impl Into<String>, at: impl Into<String>) -> Self {
-        Location { file: Some(file.into()), at: at.into() }
+        Location {
+            file: Some(file.into()),
+            at: at.into(),
+        }
     }
 }
 
@@ -141,7 +148,11 @@ impl fmt::Display for Reference {
         match self {
             Reference::Golden { path } => write!(f, "golden {path}"),
             Reference::Learned { path } => write!(f, "learned reference {path}"),
-            Reference::Consensus { model, agree, total } => {
+            Reference::Consensus {
+                model,
+                agree,
+                total,
+            } => {
                 write!(f, "consensus of {total} {model} hosts ({agree} agree)")
             }
             Reference::Fleet => f.write_str("fleet-wide uniqueness"),
@@ -238,8 +249,14 @@ mod tests {
     #[test]
     fn verdict_follows_worst_severity() {
         assert_eq!(Verdict::from_findings(&[]), Verdict::Pass);
-        assert_eq!(Verdict::from_findings(&[finding(Severity::Low, "a")]), Verdict::Suspect);
-        assert_eq!(Verdict::from_findings(&[finding(Severity::Medium, "a")]), Verdict::Suspect);
+        assert_eq!(
+            Verdict::from_findings(&[finding(Severity::Low, "a")]),
+            Verdict::Suspect
+        );
+        assert_eq!(
+            Verdict::from_findings(&[finding(Severity::Medium, "a")]),
+            Verdict::Suspect
+        );
         assert_eq!(
             Verdict::from_findings(&[finding(Severity::Low, "a"), finding(Severity::High, "b")]),
             Verdict::Fail

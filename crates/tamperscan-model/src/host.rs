@@ -144,7 +144,9 @@ pub fn is_placeholder(value: &str) -> bool {
     }
     // A value of one repeated symbol, ignoring separators: 000000, FFFFFFFF, xxxxxxxx,
     // 00:00:00:00:00:00, ffffffff-ffff-ffff-ffff-ffffffffffff.
-    let mut symbols = lower.chars().filter(|c| !matches!(c, '-' | ':' | '.' | ' '));
+    let mut symbols = lower
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':' | '.' | ' '));
     match symbols.next() {
         None => true,
         Some(first) => symbols.all(|c| c == first),
@@ -172,8 +174,12 @@ mod tests {
         ] {
             assert!(is_placeholder(p), "{p:?} should be a placeholder");
         }
-        for real in ["ZM19BS012345", "4c4c4544-0042-3510-8052-b4c04f4e3332", "0c:c4:7a:11:22:33", "A"]
-        {
+        for real in [
+            "ZM19BS012345",
+            "4c4c4544-0042-3510-8052-b4c04f4e3332",
+            "0c:c4:7a:11:22:33",
+            "A",
+        ] {
             assert_eq!(is_placeholder(real), real == "A", "{real:?}");
         }
     }

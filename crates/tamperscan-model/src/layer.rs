@@ -21,8 +21,14 @@ pub enum Layer {
 
 impl Layer {
     /// Every layer, in report order.
-    pub const ALL: [Layer; 6] =
-        [Layer::Host, Layer::Board, Layer::Firmware, Layer::Boot, Layer::Inventory, Layer::Network];
+    pub const ALL: [Layer; 6] = [
+        Layer::Host,
+        Layer::Board,
+        Layer::Firmware,
+        Layer::Boot,
+        Layer::Inventory,
+        Layer::Network,
+    ];
 
     /// The lowercase name used in kinds, JSON and tables.
     pub fn name(self) -> &'static str {

@@ -144,24 +144,40 @@ impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
-        let open_err = |source| StoreError::Open { path: shown.clone(), source };
+        let open_err = |source| StoreError::Open {
+            path: shown.clone(),
+            source,
+        };
         let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", true).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_err)?;
         let mut store = Store { conn };
         store.migrate(&shown)?;
         Ok(store)
     }
 
     fn migrate(&mut self, shown: &str) -> Result<(), StoreError> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
-            return Err(StoreError::TooNew { path: shown.to_string(), found: version, known });
+            return Err(StoreError::TooNew {
+                path: shown.to_string(),
+                found: version,
+                known,
+            });
         }
         let tx = self.conn.transaction()?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+        for (i, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
         }
@@ -170,7 +186,10 @@ impl Store {
     }
 
     /// Records an audit and compares it with the previous audit of the same fleet.
-    pub fn record(&mut self, audit: &AuditRecord<'_>) -> Result<(i64, Option<SinceLast>), StoreError> {
+    pub fn record(
+        &mut self,
+        audit: &AuditRecord<'_>,
+    ) -> Result<(i64, Option<SinceLast>), StoreError> {
         let tx = self.conn.transaction()?;
         let previous: Option<(i64, String)> = tx
             .query_row(
@@ -240,33 +259,63 @@ impl Store {
 
     /// `(fleet, host, path)` of every evidence file that had SHA-256 `sha256` in any recorded
     /// audit: the first fleet question ("which servers share this?").
-    pub fn hosts_with_evidence_hash(&self, sha256: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+    pub fn hosts_with_evidence_hash(
+        &self,
+        sha256: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT DISTINCT a.fleet, o.host, o.path FROM observations o JOIN audits a ON a.id = o.audit_id
              WHERE o.sha256 = ?1 ORDER BY 1, 2, 3",
         )?;
-        let rows = stmt.query_map(params![sha256.to_ascii_lowercase()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map(params![sha256.to_ascii_lowercase()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
-fn compare(tx: &rusqlite::Transaction<'_>, prev: i64, prev_at: String, now: i64) -> Result<SinceLast, StoreError> {
+fn compare(
+    tx: &rusqlite::Transaction<'_>,
+    prev: i64,
+    prev_at: String,
+    now: i64,
+) -> Result<SinceLast, StoreError> {
     let findings_of = |audit: i64| -> Result<BTreeMap<String, StoredFinding>, rusqlite::Error> {
-        let mut stmt = tx.prepare("SELECT host, kind, severity, summary, fingerprint FROM findings WHERE audit_id = ?1")?;
+        let mut stmt = tx.prepare(
+            "SELECT host, kind, severity, summary, fingerprint FROM findings WHERE audit_id = ?1",
+        )?;
         let rows = stmt.query_map(params![audit], |r| {
-            Ok(StoredFinding { host: r.get(0)?, kind: r.get(1)?, severity: r.get(2)?, summary: r.get(3)?, fingerprint: r.get(4)? })
+            Ok(StoredFinding {
+                host: r.get(0)?,
+                kind: r.get(1)?,
+                severity: r.get(2)?,
+                summary: r.get(3)?,
+                fingerprint: r.get(4)?,
+            })
         })?;
-        rows.map(|r| r.map(|f| (f.fingerprint.clone(), f))).collect()
+        rows.map(|r| r.map(|f| (f.fingerprint.clone(), f)))
+            .collect()
     };
-    let evidence_of = |audit: i64| -> Result<BTreeMap<(String, String), Option<String>>, rusqlite::Error> {
-        let mut stmt = tx.prepare("SELECT host, path, sha256 FROM observations WHERE audit_id = ?1")?;
-        let rows = stmt.query_map(params![audit], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
-        rows.collect()
-    };
+    let evidence_of =
+        |audit: i64| -> Result<BTreeMap<(String, String), Option<String>>, rusqlite::Error> {
+            let mut stmt =
+                tx.prepare("SELECT host, path, sha256 FROM observations WHERE audit_id = ?1")?;
+            let rows =
+                stmt.query_map(params![audit], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+            rows.collect()
+        };
     let before = findings_of(prev)?;
     let after = findings_of(now)?;
-    let new = after.keys().filter(|k| !before.contains_key(*k)).cloned().collect();
-    let resolved = before.iter().filter(|(k, _)| !after.contains_key(*k)).map(|(_, f)| f.clone()).collect();
+    let new = after
+        .keys()
+        .filter(|k| !before.contains_key(*k))
+        .cloned()
+        .collect();
+    let resolved = before
+        .iter()
+        .filter(|(k, _)| !after.contains_key(*k))
+        .map(|(_, f)| f.clone())
+        .collect();
     let ev_before = evidence_of(prev)?;
     let ev_after = evidence_of(now)?;
     let keys: BTreeSet<&(String, String)> = ev_before.keys().chain(ev_after.keys()).collect();
@@ -277,10 +326,21 @@ fn compare(tx: &rusqlite::Transaction<'_>, prev: i64, prev_at: String, now: i64)
             let a = ev_after.get(key).cloned().flatten();
             let present_b = ev_before.contains_key(key);
             let present_a = ev_after.contains_key(key);
-            (b != a || present_a != present_b).then(|| EvidenceChange { host: key.0.clone(), path: key.1.clone(), before: b, after: a })
+            (b != a || present_a != present_b).then(|| EvidenceChange {
+                host: key.0.clone(),
+                path: key.1.clone(),
+                before: b,
+                after: a,
+            })
         })
         .collect();
-    Ok(SinceLast { previous_id: prev, previous_at: prev_at, new, resolved, changed_evidence })
+    Ok(SinceLast {
+        previous_id: prev,
+        previous_at: prev_at,
+        new,
+        resolved,
+        changed_evidence,
+    })
 }
 
 fn status_name(status: &EvidenceStatus) -> &'static str {
@@ -340,7 +400,14 @@ mod tests {
         let ev2 = [item("hosts/h2/firmware/bmc.bin", "bb")];
         let hosts = [(&h1, &ev1[..]), (&h2, &ev2[..])];
         let first = [finding(&h1, "host.a"), finding(&h2, "host.b")];
-        let rec = AuditRecord { fleet: "f", started_at: now, finished_at: now, tool_version: "t", hosts: &hosts, findings: &first };
+        let rec = AuditRecord {
+            fleet: "f",
+            started_at: now,
+            finished_at: now,
+            tool_version: "t",
+            hosts: &hosts,
+            findings: &first,
+        };
         let mut store = Store::open(&db).unwrap();
         let (id1, since) = store.record(&rec).unwrap();
         assert!(since.is_none());
@@ -348,7 +415,11 @@ mod tests {
         let ev1b = [item("hosts/h1/firmware/bmc.bin", "cc")];
         let hosts2 = [(&h1, &ev1b[..]), (&h2, &ev2[..])];
         let second = [finding(&h1, "host.a"), finding(&h1, "host.c")];
-        let rec2 = AuditRecord { hosts: &hosts2, findings: &second, ..rec };
+        let rec2 = AuditRecord {
+            hosts: &hosts2,
+            findings: &second,
+            ..rec
+        };
         drop(store);
         let mut store = Store::open(&db).unwrap();
         let (id2, since) = store.record(&rec2).unwrap();
@@ -361,10 +432,22 @@ mod tests {
         assert_eq!(since.resolved[0].kind, "host.b");
         assert_eq!(
             since.changed_evidence,
-            [EvidenceChange { host: "h1".into(), path: "hosts/h1/firmware/bmc.bin".into(), before: Some("aa".into()), after: Some("cc".into()) }]
+            [EvidenceChange {
+                host: "h1".into(),
+                path: "hosts/h1/firmware/bmc.bin".into(),
+                before: Some("aa".into()),
+                after: Some("cc".into())
+            }]
         );
         let sharing = store.hosts_with_evidence_hash("BB").unwrap();
-        assert_eq!(sharing, [("f".to_string(), "h2".to_string(), "hosts/h2/firmware/bmc.bin".to_string())]);
+        assert_eq!(
+            sharing,
+            [(
+                "f".to_string(),
+                "h2".to_string(),
+                "hosts/h2/firmware/bmc.bin".to_string()
+            )]
+        );
     }
 
     #[test]
@@ -372,7 +455,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("t.db")).unwrap();
         let t = SystemTime::UNIX_EPOCH;
-        let rec = AuditRecord { fleet: "a", started_at: t, finished_at: t, tool_version: "t", hosts: &[], findings: &[] };
+        let rec = AuditRecord {
+            fleet: "a",
+            started_at: t,
+            finished_at: t,
+            tool_version: "t",
+            hosts: &[],
+            findings: &[],
+        };
         store.record(&rec).unwrap();
         let (_, since) = store.record(&AuditRecord { fleet: "b", ..rec }).unwrap();
         assert!(since.is_none());
@@ -382,7 +472,11 @@ mod tests {
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
-        Store::open(&db).unwrap().conn.pragma_update(None, "user_version", 99).unwrap();
+        Store::open(&db)
+            .unwrap()
+            .conn
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
         let err = Store::open(&db).err().unwrap();
         assert!(err.to_string().contains("schema version 99"), "{err}");
     }

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 /// # Panics
 /// When `CI` is set and the data directory is missing: a CI run must test against real data.
 pub fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TAMPERSCAN_DATA").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-    });
+    let dir = std::env::var_os("TAMPERSCAN_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     if dir.join("README.md").is_file() {
         return Some(dir);
     }
@@ -26,7 +26,10 @@ pub fn data_dir() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!("skipped: real test data not found at {} (set TAMPERSCAN_DATA)", dir.display());
+    eprintln!(
+        "skipped: real test data not found at {} (set TAMPERSCAN_DATA)",
+        dir.display()
+    );
     None
 }
 
@@ -35,7 +38,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
