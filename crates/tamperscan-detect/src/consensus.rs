@@ -167,4 +167,46 @@ mod tests {
         let backward = Consensus::of(hosts.iter().enumerate().rev().map(|(i, h)| (h, i % 3 == 0)));
         assert_eq!(forward, backward);
     }
+
+    /// Invariants over many pseudo-random fleets (a fixed-seed generator keeps it reproducible):
+    /// the majority is strict, outliers are exactly the hosts without the majority value, their
+    /// counts add up, and the result does not depend on the order of observations.
+    #[test]
+    fn invariants_hold_on_random_fleets() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        for _ in 0..2000 {
+            let n = next(12) as usize;
+            let kinds = next(4) + 1;
+            let hosts = ids(n);
+            let values: Vec<u64> = (0..n).map(|_| next(kinds)).collect();
+            let c = Consensus::of(hosts.iter().zip(values.iter().copied()));
+            assert_eq!(c.total(), n);
+            let outliers = c.outliers();
+            match c.majority() {
+                Some((&v, count)) => {
+                    assert!(n >= Consensus::<u64>::MIN_HOSTS && count * 2 > n);
+                    assert_eq!(count, values.iter().filter(|&&x| x == v).count());
+                    assert_eq!(outliers.len(), n - count);
+                    for o in &outliers {
+                        assert_ne!(*o.value, v);
+                        assert_eq!(
+                            o.shared_by,
+                            values.iter().filter(|&&x| x == *o.value).count()
+                        );
+                        assert_eq!(o.differs_from + o.shared_by, n);
+                        assert_eq!(o.siblings, n - 1);
+                    }
+                }
+                None => assert!(outliers.is_empty()),
+            }
+            let reversed = Consensus::of(hosts.iter().zip(values.iter().copied()).rev());
+            assert_eq!(c, reversed);
+        }
+    }
 }
