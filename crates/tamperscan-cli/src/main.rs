@@ -84,9 +84,9 @@ struct DemoArgs {
     /// Where to write the demo fleet
     #[arg(long, value_name = "DIR", default_value = "tamperscan-demo")]
     out: PathBuf,
-    /// Hosts of each of the two models (at least 6)
-    #[arg(long, value_name = "N", default_value_t = 6)]
-    hosts_per_model: usize,
+    /// Hosts of each of the two models (6 to 65535)
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u16).range(6..))]
+    hosts_per_model: u16,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -124,7 +124,9 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Audit(args) => audit_cmd::run(&args.dir, &args.output),
-        Command::Demo(args) => demo_cmd::run(&args.out, args.hosts_per_model, &args.output),
+        Command::Demo(args) => {
+            demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -17,10 +17,14 @@ use std::path::{Path, PathBuf};
 /// The file that marks a directory as written by the demo; it also lists what was planted.
 pub const MARKER: &str = ".tamperscan-demo.toml";
 
+/// The largest number of hosts per model the demo writes.
+pub const MAX_HOSTS_PER_MODEL: usize = 65_535;
+
 /// What the demo should contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoOptions {
-    /// Hosts of each of the two models (at least 6, so every planted host has siblings).
+    /// Hosts of each of the two models (at least 6, so every planted host has siblings; at most
+    /// [`MAX_HOSTS_PER_MODEL`], so every host gets its own address).
     pub hosts_per_model: usize,
 }
 
@@ -89,7 +93,7 @@ const MODELS: [(&str, &str, &str, &str); 2] = [
 /// run shows what changed since the first).
 pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, DemoError> {
     prepare(dir)?;
-    let per_model = options.hosts_per_model.max(6);
+    let per_model = options.hosts_per_model.clamp(6, MAX_HOSTS_PER_MODEL);
     let mut planted = Vec::new();
 
     let mut fleet = String::from(
@@ -180,8 +184,9 @@ impl HostSpec {
             },
             rack: format!("r{:02}-u{:02}", 10 + m, 2 * i),
             lot: format!("LOT-2026-{:02}", 7 + m),
-            // Addresses in the documentation range (RFC 5737): nothing real is named.
-            bmc_address: format!("192.0.2.{}", 10 + 20 * m + i),
+            // Addresses in the benchmarking range 198.18.0.0/15 (RFC 2544): nothing real is
+            // named, and each model's 65,536 addresses suffice for the largest demo fleet.
+            bmc_address: format!("198.{}.{}.{}", 18 + m, i >> 8, i & 0xff),
             // Locally administered MACs (second-lowest bit of the first octet set).
             bmc_mac: format!("02:00:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3]),
             board_serial: format!("ESB{:08X}", h >> 32),
@@ -271,6 +276,30 @@ mod tests {
         assert_eq!(ta, tb);
         let hosts = fs::read_dir(a.path().join("hosts")).unwrap().count();
         assert_eq!(hosts, 12);
+    }
+
+    #[test]
+    fn large_demo_fleets_keep_identities_unique() {
+        let dir = tempfile::tempdir().unwrap();
+        write_demo(
+            dir.path(),
+            DemoOptions {
+                hosts_per_model: 300,
+            },
+        )
+        .unwrap();
+        let mut addresses = std::collections::BTreeSet::new();
+        for entry in fs::read_dir(dir.path().join("hosts")).unwrap() {
+            let text = fs::read_to_string(entry.unwrap().path().join("host.toml")).unwrap();
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("bmc_address"))
+                .unwrap()
+                .to_string();
+            let address: std::net::IpAddr = line.split('"').nth(1).unwrap().parse().unwrap();
+            assert!(addresses.insert(address), "{address} used twice");
+        }
+        assert_eq!(addresses.len(), 600);
     }
 
     #[test]

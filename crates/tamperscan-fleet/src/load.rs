@@ -19,6 +19,9 @@ pub const CONFIG_SIZE_LIMIT: u64 = 1024 * 1024;
 const MAX_DEPTH: usize = 8;
 /// How many directory entries one host or model directory may hold before the rest is skipped.
 const MAX_ENTRIES: usize = 10_000;
+/// How many hosts (or models) one fleet directory may hold. Beyond it the audit refuses rather
+/// than silently judging part of the fleet.
+pub const MAX_HOSTS: usize = 2_000_000;
 
 /// A fleet directory, read.
 #[derive(Debug, Clone)]
@@ -119,7 +122,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             .unwrap_or_else(|| "fleet".into())
     });
 
-    for entry in sorted_entries(root, "", &mut notes) {
+    for entry in sorted_entries(root, "", MAX_ENTRIES, &mut notes).0 {
         let known = matches!(
             entry.as_str(),
             "fleet.toml" | "models" | "hosts" | "network"
@@ -163,7 +166,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         })
         .collect();
     let mut model_files: BTreeMap<String, Vec<PendingFile>> = BTreeMap::new();
-    for dir in sorted_dirs(root, "models", &mut notes) {
+    for dir in sorted_dirs(root, "models", &mut notes, &mut errors) {
         let rel = format!("models/{dir}");
         let model = models.entry(dir.clone()).or_insert_with(|| Model {
             name: dir.clone(),
@@ -194,93 +197,34 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         model_files.insert(dir, pending.collect());
     }
 
-    let mut hosts = Vec::new();
-    let mut host_files = Vec::new();
+    // Scanning host directories (host.toml and the file walk) is independent per host: in
+    // parallel, then ids are checked for uniqueness in directory order.
+    let host_dirs = sorted_dirs(root, "hosts", &mut notes, &mut errors);
+    let scanned: Vec<Result<(Host, Vec<PendingFile>), Vec<FleetError>>> = host_dirs
+        .par_iter()
+        .map(|dir| scan_host(root, dir))
+        .collect();
+    let mut hosts = Vec::with_capacity(scanned.len());
+    let mut host_files = Vec::with_capacity(scanned.len());
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
-    for dir in sorted_dirs(root, "hosts", &mut notes) {
-        let rel = format!("hosts/{dir}");
-        let host_dir = root.join(&rel);
-        let toml_path = host_dir.join("host.toml");
-        let (config, has_host_toml) = match read_config(&toml_path) {
-            Ok(Some(bytes)) => match parse_host_toml(&bytes, &toml_path) {
-                Ok(config) => (config, true),
-                Err(e) => {
-                    errors.push(e);
+    for result in scanned {
+        match result {
+            Ok((host, pending)) => {
+                if let Some(other) = seen_ids.insert(host.id.0.clone(), host.dir.clone()) {
+                    errors.push(FleetError::new(
+                        root.join(&host.dir).join("host.toml"),
+                        format!(
+                            "host id {:?} is already used by {other}; host ids must be unique",
+                            host.id.0
+                        ),
+                    ));
                     continue;
                 }
-            },
-            Ok(None) => (HostConfig::default(), false),
-            Err(e) => {
-                errors.push(e);
-                continue;
+                hosts.push(host);
+                host_files.push(pending);
             }
-        };
-        let id = config.id.clone().unwrap_or_else(|| dir.clone());
-        if let Some(other) = seen_ids.insert(id.clone(), rel.clone()) {
-            errors.push(FleetError::new(
-                &toml_path,
-                format!("host id {id:?} is already used by {other}; host ids must be unique"),
-            ));
-            continue;
+            Err(mut e) => errors.append(&mut e),
         }
-        let mut host_notes = Vec::new();
-        let mut files = Vec::new();
-        walk(&host_dir, &rel, 0, &mut files, &mut host_notes);
-        let mut pending = Vec::new();
-        let mut taken = BTreeSet::new();
-        for (slot, file, line_col) in &config.evidence {
-            let Some(kind) = classify(slot) else {
-                errors.push(FleetError::at(&toml_path, *line_col, format!("[evidence] slot {slot:?} is not an evidence slot (e.g. \"firmware/bmc.bin\", \"boot/eventlog.bin\")")));
-                continue;
-            };
-            let abs = host_dir.join(file);
-            match fs::metadata(&abs) {
-                Ok(m) if m.is_file() => {
-                    taken.insert(slot.clone());
-                    pending.push(PendingFile {
-                        abs,
-                        rel: format!("{rel}/{slot}"),
-                        kind,
-                    });
-                }
-                Ok(_) => errors.push(FleetError::at(
-                    &toml_path,
-                    *line_col,
-                    format!("evidence file {} is not a regular file", abs.display()),
-                )),
-                Err(e) => errors.push(FleetError::at(
-                    &toml_path,
-                    *line_col,
-                    format!("evidence file {} cannot be read: {e}", abs.display()),
-                )),
-            }
-        }
-        for (abs, slot) in files {
-            if slot == "host.toml" || taken.contains(&slot) {
-                continue;
-            }
-            let path = format!("{rel}/{slot}");
-            match classify(&slot) {
-                Some(kind) => pending.push(PendingFile {
-                    abs,
-                    rel: path,
-                    kind,
-                }),
-                None => host_notes.push(Note {
-                    path,
-                    message: "not an evidence file this build reads".into(),
-                }),
-            }
-        }
-        hosts.push(Host {
-            id: HostId(id),
-            dir: rel,
-            config,
-            has_host_toml,
-            evidence: Vec::new(),
-            notes: host_notes,
-        });
-        host_files.push(pending);
     }
     if !errors.is_empty() {
         return Err(LoadError(errors));
@@ -317,6 +261,84 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         hosts,
         notes,
     })
+}
+
+/// Reads one host directory's `host.toml` and lists its evidence files (not yet read).
+fn scan_host(root: &Path, dir: &str) -> Result<(Host, Vec<PendingFile>), Vec<FleetError>> {
+    let rel = format!("hosts/{dir}");
+    let host_dir = root.join(&rel);
+    let toml_path = host_dir.join("host.toml");
+    let (config, has_host_toml) = match read_config(&toml_path) {
+        Ok(Some(bytes)) => (
+            parse_host_toml(&bytes, &toml_path).map_err(|e| vec![e])?,
+            true,
+        ),
+        Ok(None) => (HostConfig::default(), false),
+        Err(e) => return Err(vec![e]),
+    };
+    let id = config.id.clone().unwrap_or_else(|| dir.to_string());
+    let mut errors = Vec::new();
+    let mut host_notes = Vec::new();
+    let mut files = Vec::new();
+    walk(&host_dir, &rel, 0, &mut files, &mut host_notes);
+    let mut pending = Vec::new();
+    let mut taken = BTreeSet::new();
+    for (slot, file, line_col) in &config.evidence {
+        let Some(kind) = classify(slot) else {
+            errors.push(FleetError::at(&toml_path, *line_col, format!("[evidence] slot {slot:?} is not an evidence slot (e.g. \"firmware/bmc.bin\", \"boot/eventlog.bin\")")));
+            continue;
+        };
+        let abs = host_dir.join(file);
+        match fs::metadata(&abs) {
+            Ok(m) if m.is_file() => {
+                taken.insert(slot.clone());
+                pending.push(PendingFile {
+                    abs,
+                    rel: format!("{rel}/{slot}"),
+                    kind,
+                });
+            }
+            Ok(_) => errors.push(FleetError::at(
+                &toml_path,
+                *line_col,
+                format!("evidence file {} is not a regular file", abs.display()),
+            )),
+            Err(e) => errors.push(FleetError::at(
+                &toml_path,
+                *line_col,
+                format!("evidence file {} cannot be read: {e}", abs.display()),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for (abs, slot) in files {
+        if slot == "host.toml" || taken.contains(&slot) {
+            continue;
+        }
+        let path = format!("{rel}/{slot}");
+        match classify(&slot) {
+            Some(kind) => pending.push(PendingFile {
+                abs,
+                rel: path,
+                kind,
+            }),
+            None => host_notes.push(Note {
+                path,
+                message: "not an evidence file this build reads".into(),
+            }),
+        }
+    }
+    let host = Host {
+        id: HostId(id),
+        dir: rel,
+        config,
+        has_host_toml,
+        evidence: Vec::new(),
+        notes: host_notes,
+    };
+    Ok((host, pending))
 }
 
 fn one(path: &Path, message: impl Into<String>) -> LoadError {
@@ -358,12 +380,23 @@ fn read_config(path: &Path) -> Result<Option<Vec<u8>>, FleetError> {
     Ok(Some(bytes))
 }
 
-fn sorted_entries(dir: &Path, rel: &str, notes: &mut Vec<Note>) -> Vec<String> {
+/// The names in `dir`, sorted, at most `limit` of them; the flag says whether more were left.
+fn sorted_entries(
+    dir: &Path,
+    rel: &str,
+    limit: usize,
+    notes: &mut Vec<Note>,
+) -> (Vec<String>, bool) {
     let Ok(read) = fs::read_dir(dir) else {
-        return Vec::new();
+        return (Vec::new(), false);
     };
     let mut names = Vec::new();
-    for entry in read.flatten().take(MAX_ENTRIES) {
+    let mut truncated = false;
+    for entry in read.flatten() {
+        if names.len() >= limit {
+            truncated = true;
+            break;
+        }
         match entry.file_name().into_string() {
             Ok(name) => names.push(name),
             Err(raw) => notes.push(Note {
@@ -373,14 +406,24 @@ fn sorted_entries(dir: &Path, rel: &str, notes: &mut Vec<Note>) -> Vec<String> {
         }
     }
     names.sort();
-    names
+    (names, truncated)
 }
 
-/// The subdirectories of `root/sub`, sorted; anything else there is a note.
-fn sorted_dirs(root: &Path, sub: &str, notes: &mut Vec<Note>) -> Vec<String> {
+/// The subdirectories of `root/sub`, sorted; anything else there is a note. More than
+/// [`MAX_HOSTS`] entries is an error: auditing part of a fleet silently would be worse.
+fn sorted_dirs(
+    root: &Path,
+    sub: &str,
+    notes: &mut Vec<Note>,
+    errors: &mut Vec<FleetError>,
+) -> Vec<String> {
     let dir = root.join(sub);
     let mut out = Vec::new();
-    for name in sorted_entries(&dir, sub, notes) {
+    let (names, truncated) = sorted_entries(&dir, sub, MAX_HOSTS, notes);
+    if truncated {
+        errors.push(FleetError::new(&dir, format!("holds more than {MAX_HOSTS} entries; split the fleet into several fleet directories")));
+    }
+    for name in names {
         let path = dir.join(&name);
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => out.push(name),
@@ -414,7 +457,14 @@ fn walk_inner(
     notes: &mut Vec<Note>,
 ) {
     let here = join(rel, slot);
-    for name in sorted_entries(dir, &here, notes) {
+    let (names, truncated) = sorted_entries(dir, &here, MAX_ENTRIES, notes);
+    if truncated {
+        notes.push(Note {
+            path: here.clone(),
+            message: format!("more than {MAX_ENTRIES} entries; the rest were not read"),
+        });
+    }
+    for name in names {
         if out.len() >= MAX_ENTRIES {
             notes.push(Note {
                 path: here.clone(),

@@ -192,3 +192,15 @@ fn a_file_instead_of_a_directory_is_an_error() {
         "{err}"
     );
 }
+
+/// Regression: the hosts/ listing was cut at the per-directory entry bound (10,000), so larger
+/// fleets were silently audited in part.
+#[test]
+fn more_than_ten_thousand_hosts_are_all_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..10_050 {
+        fs::create_dir_all(dir.path().join(format!("hosts/h{i:05}"))).unwrap();
+    }
+    let fleet = load(dir.path(), &no_progress).unwrap();
+    assert_eq!(fleet.hosts.len(), 10_050);
+}
