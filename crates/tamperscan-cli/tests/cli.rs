@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)] // Test helpers: a failed setup should stop the test loudly.
 
 use std::fs;
-use std::path::Path;
 use std::process::{Command, Output};
+use tamperscan_testdata::write;
 
 fn tamperscan(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tamperscan"))
@@ -19,12 +19,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(root: &Path, rel: &str, bytes: &[u8]) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, bytes).unwrap();
 }
 
 #[test]

@@ -6,9 +6,7 @@ use crate::consensus::Consensus;
 use crate::engine::Detector;
 use std::collections::{BTreeMap, BTreeSet};
 use tamperscan_fleet::{Fleet, Host};
-use tamperscan_model::{
-    Finding, HostId, IdentifierKind, Layer, Location, Reference, Severity, Trust,
-};
+use tamperscan_model::{Finding, HostId, Layer, Location, Reference, Severity, Trust};
 
 pub(crate) struct HostDetector;
 
@@ -93,80 +91,78 @@ fn model_findings(fleet: &Fleet, host: &Host) -> Option<Finding> {
     Some(f)
 }
 
-/// Two servers claiming one identifier: a board or part moved between boxes, or a cloned
-/// identity. Placeholders never reach here (they are dropped when `host.toml` is read).
-fn duplicate_identifiers(fleet: &Fleet) -> Vec<Finding> {
-    let mut claims: BTreeMap<(IdentifierKind, &str), Vec<&Host>> = BTreeMap::new();
+/// Every value that more than one host claims, with, for each claiming host, the other hosts.
+fn shared_claims<'f, K: Ord + Clone>(
+    fleet: &'f Fleet,
+    claims_of: impl Fn(&'f Host) -> Vec<K>,
+) -> Vec<(K, &'f Host, String)> {
+    let mut claims: BTreeMap<K, Vec<&Host>> = BTreeMap::new();
     for host in &fleet.hosts {
-        for id in &host.config.identifiers {
-            claims
-                .entry((id.kind, id.value.as_str()))
-                .or_default()
-                .push(host);
+        for key in claims_of(host) {
+            claims.entry(key).or_default().push(host);
         }
     }
     let mut out = Vec::new();
-    for ((kind, value), hosts) in claims {
-        if hosts.len() < 2 {
-            continue;
-        }
-        let severity = if kind.trust() >= Trust::Medium {
-            Severity::High
-        } else {
-            Severity::Medium
-        };
+    for (key, hosts) in claims.into_iter().filter(|(_, hosts)| hosts.len() > 1) {
         for host in &hosts {
             let others: Vec<&str> = hosts
                 .iter()
                 .filter(|h| h.id != host.id)
                 .map(|h| h.id.0.as_str())
                 .collect();
-            let mut f = finding(
-                host,
-                "host.duplicate_identifier",
-                severity,
-                format!(
-                    "{} {value} is also claimed by {}: a part moved between servers, or a cloned identity",
-                    kind.name(),
-                    others.join(", ")
-                ),
-            );
-            f.expected = Some(format!("a {} unique in the fleet", kind.name()));
-            f.observed = Some(format!("{value} (shared with {})", others.join(", ")));
-            f.location.at = kind.name().to_string();
-            out.push(f);
+            out.push((key.clone(), *host, others.join(", ")));
         }
     }
     out
 }
 
+/// Two servers claiming one identifier: a board or part moved between boxes, or a cloned
+/// identity. Placeholders never reach here (they are dropped when `host.toml` is read).
+fn duplicate_identifiers(fleet: &Fleet) -> Vec<Finding> {
+    let claims = shared_claims(fleet, |host| {
+        host.config
+            .identifiers
+            .iter()
+            .map(|id| (id.kind, id.value.as_str()))
+            .collect()
+    });
+    claims
+        .into_iter()
+        .map(|((kind, value), host, others)| {
+            let severity = if kind.trust() >= Trust::Medium { Severity::High } else { Severity::Medium };
+            let mut f = finding(
+                host,
+                "host.duplicate_identifier",
+                severity,
+                format!(
+                    "{} {value} is also claimed by {others}: a part moved between servers, or a cloned identity",
+                    kind.name()
+                ),
+            );
+            f.expected = Some(format!("a {} unique in the fleet", kind.name()));
+            f.observed = Some(format!("{value} (shared with {others})"));
+            f.location.at = kind.name().to_string();
+            f
+        })
+        .collect()
+}
+
 fn duplicate_bmc_addresses(fleet: &Fleet) -> Vec<Finding> {
-    let mut claims: BTreeMap<std::net::IpAddr, Vec<&Host>> = BTreeMap::new();
-    for host in &fleet.hosts {
-        if let Some(address) = host.config.bmc_address {
-            claims.entry(address).or_default().push(host);
-        }
-    }
-    let mut out = Vec::new();
-    for (address, hosts) in claims.into_iter().filter(|(_, h)| h.len() > 1) {
-        for host in &hosts {
-            let others: Vec<&str> = hosts
-                .iter()
-                .filter(|h| h.id != host.id)
-                .map(|h| h.id.0.as_str())
-                .collect();
+    let claims = shared_claims(fleet, |host| host.config.bmc_address.into_iter().collect());
+    claims
+        .into_iter()
+        .map(|(address, host, others)| {
             let mut f = finding(
                 host,
                 "host.duplicate_bmc_address",
                 Severity::Medium,
-                format!("BMC address {address} is also claimed by {}; network evidence cannot be attributed", others.join(", ")),
+                format!("BMC address {address} is also claimed by {others}; network evidence cannot be attributed"),
             );
             f.observed = Some(address.to_string());
             f.location.at = "bmc_address".into();
-            out.push(f);
-        }
-    }
-    out
+            f
+        })
+        .collect()
 }
 
 /// Evidence that most same-model siblings have and this host lacks: a collector that failed,

@@ -2,16 +2,10 @@
 #![allow(clippy::unwrap_used)] // Test helpers: a failed setup should stop the test loudly.
 
 use std::fs;
-use std::path::Path;
 use tamperscan_detect::audit;
 use tamperscan_fleet::load;
 use tamperscan_model::{Severity, Verdict};
-
-fn write(root: &Path, rel: &str, bytes: &[u8]) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, bytes).unwrap();
-}
+use tamperscan_testdata::write;
 
 fn kinds_of(audit: &tamperscan_detect::Audit, host: &str) -> Vec<String> {
     audit

@@ -200,7 +200,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
     // Scanning host directories (host.toml and the file walk) is independent per host: in
     // parallel, then ids are checked for uniqueness in directory order.
     let host_dirs = sorted_dirs(root, "hosts", &mut notes, &mut errors);
-    let scanned: Vec<Result<(Host, Vec<PendingFile>), Vec<FleetError>>> = host_dirs
+    let scanned: Vec<ScannedHost> = host_dirs
         .par_iter()
         .map(|dir| scan_host(root, dir))
         .collect();
@@ -263,8 +263,11 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
     })
 }
 
+/// A host with its evidence files still to read, or the configuration errors of its directory.
+type ScannedHost = Result<(Host, Vec<PendingFile>), Vec<FleetError>>;
+
 /// Reads one host directory's `host.toml` and lists its evidence files (not yet read).
-fn scan_host(root: &Path, dir: &str) -> Result<(Host, Vec<PendingFile>), Vec<FleetError>> {
+fn scan_host(root: &Path, dir: &str) -> ScannedHost {
     let rel = format!("hosts/{dir}");
     let host_dir = root.join(&rel);
     let toml_path = host_dir.join("host.toml");

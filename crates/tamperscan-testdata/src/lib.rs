@@ -53,3 +53,15 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Writes `bytes` to `root/rel`, creating parent directories: the one way tests build fleet
+/// directories.
+///
+/// # Panics
+/// When the file cannot be written (a test setup failure).
+#[allow(clippy::unwrap_used)]
+pub fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
