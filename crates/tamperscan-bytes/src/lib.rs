@@ -4,12 +4,15 @@
 //! without a bound, or panics on any input. Parsers built on [`Reader`] inherit those properties
 //! as long as they only touch bytes through it.
 #![forbid(unsafe_code)]
-#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+#![deny(clippy::unwrap_used, clippy::panic)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod error;
+mod guid;
 mod reader;
 pub mod sniff;
 pub mod text;
 
 pub use error::{Error, ErrorKind};
+pub use guid::Guid;
 pub use reader::Reader;

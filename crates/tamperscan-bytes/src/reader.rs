@@ -162,6 +162,11 @@ impl<'a> Reader<'a> {
         Ok(sub)
     }
 
+    /// Reads an `EFI_GUID`.
+    pub fn guid(&mut self, what: &'static str) -> Result<crate::Guid, Error> {
+        Ok(crate::Guid(self.take_array(what)?))
+    }
+
     /// Reads one byte.
     pub fn u8(&mut self, what: &'static str) -> Result<u8, Error> {
         let [b] = self.take_array::<1>(what)?;

@@ -1,0 +1,24 @@
+//! TCG measured-boot evidence: event logs in the legacy SHA1 format (`TCG_PCR_EVENT`) and the
+//! crypto-agile format (`TCG_PCR_EVENT2` after a Spec ID Event03 header), the data of the events
+//! people need to read, and PCR replay per the TCG PC Client Platform Firmware Profile (PFP).
+//!
+//! **Invariant:** no I/O and no panics on any input; every length and count is bounded; errors
+//! carry the absolute offset in the log.
+#![forbid(unsafe_code)]
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+
+mod alg;
+mod digest_check;
+pub mod event_data;
+mod event_log;
+mod event_type;
+mod replay;
+mod spec_id_event;
+
+pub use alg::AlgId;
+pub use digest_check::{check_digests, DigestMismatch};
+pub use event_log::{parse, Event, EventLog, LogFormat, Trailing, MAX_EVENTS, MAX_EVENT_SIZE};
+pub use event_type::EventType;
+pub use replay::{replay, Pcrs, ReplayIssue};
+pub use spec_id_event::{AlgorithmSize, SpecIdEvent};
+pub use tamperscan_bytes::Error;
