@@ -12,7 +12,10 @@ impl Guid {
         let a = d1.to_le_bytes();
         let b = d2.to_le_bytes();
         let c = d3.to_le_bytes();
-        Guid([a[0], a[1], a[2], a[3], b[0], b[1], c[0], c[1], d4[0], d4[1], d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]])
+        Guid([
+            a[0], a[1], a[2], a[3], b[0], b[1], c[0], c[1], d4[0], d4[1], d4[2], d4[3], d4[4],
+            d4[5], d4[6], d4[7],
+        ])
     }
 }
 
@@ -50,7 +53,12 @@ mod tests {
 
     #[test]
     fn canonical_text_of_the_global_variable_guid() {
-        let g = Guid::from_fields(0x8be4df61, 0x93ca, 0x11d2, [0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c]);
+        let g = Guid::from_fields(
+            0x8be4df61,
+            0x93ca,
+            0x11d2,
+            [0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c],
+        );
         assert_eq!(g.to_string(), "8BE4DF61-93CA-11D2-AA0D-00E098032B8C");
         assert_eq!(&g.0[..4], &[0x61, 0xdf, 0xe4, 0x8b]);
     }

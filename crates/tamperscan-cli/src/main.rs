@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod audit_cmd;
+mod boot_cmd;
 mod demo_cmd;
 mod html;
 mod term;
@@ -55,10 +56,40 @@ enum Command {
     /// SQLite store (FLEET_DIR/tamperscan.db unless --db or --no-store) so the next one can say
     /// what is new.
     Audit(AuditArgs),
+    /// Measured boot: read, replay and check TCG event logs
+    #[command(subcommand)]
+    Boot(BootCommand),
     /// Write the synthetic demo fleet (implants planted at known places) and audit it
     ///
     /// Exits 0 when the audit finds exactly what was planted, 1 otherwise.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum BootCommand {
+    /// List every event of a TCG event log with its decoded data
+    ///
+    /// Reads legacy SHA1 logs (TCG_PCR_EVENT) and crypto-agile logs (Spec ID Event03, any
+    /// banks), e.g. /sys/kernel/security/tpm0/binary_bios_measurements.
+    Events {
+        /// The event log
+        log: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Replay a TCG event log into PCR values (every bank) and check its digests
+    ///
+    /// StartupLocality sets PCR 0's start, EV_NO_ACTION is never extended. Exits 1 when an
+    /// event's digest is not the hash of its data (the log was edited after the fact) or
+    /// bytes that are not padding follow the last event; 2 when the file is no event log.
+    Replay {
+        /// The event log
+        log: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 /// Output format of data on stdout.
@@ -124,6 +155,8 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Audit(args) => audit_cmd::run(&args.dir, &args.output),
+        Command::Boot(BootCommand::Events { log, format }) => boot_cmd::events(&log, format),
+        Command::Boot(BootCommand::Replay { log, format }) => boot_cmd::replay_cmd(&log, format),
         Command::Demo(args) => {
             demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
         }

@@ -43,9 +43,15 @@ impl AlgId {
 
     /// The algorithm for a bank name.
     pub fn from_name(name: &str) -> Option<AlgId> {
-        [AlgId::SHA1, AlgId::SHA256, AlgId::SHA384, AlgId::SHA512, AlgId::SM3_256]
-            .into_iter()
-            .find(|a| a.known_name() == Some(name))
+        [
+            AlgId::SHA1,
+            AlgId::SHA256,
+            AlgId::SHA384,
+            AlgId::SHA512,
+            AlgId::SM3_256,
+        ]
+        .into_iter()
+        .find(|a| a.known_name() == Some(name))
     }
 
     /// The digest size this build can compute, if it implements the algorithm.

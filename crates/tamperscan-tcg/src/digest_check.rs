@@ -94,13 +94,17 @@ fn mismatch(event: &Event<'_>, alg: AlgId, recorded: &[u8], computed: Vec<u8>) -
 mod tests {
     use super::*;
     use crate::event_log::parse;
-    use crate::event_log::tests::LogBuilder;
+    use crate::writer::LogWriter as LogBuilder;
 
     #[test]
     fn an_edited_separator_is_caught() {
         let mut b = LogBuilder::agile()
             .event(7, EventType::EV_SEPARATOR, &[0, 0, 0, 0])
-            .event(4, EventType::EV_EFI_ACTION, b"Calling EFI Application from Boot Option")
+            .event(
+                4,
+                EventType::EV_EFI_ACTION,
+                b"Calling EFI Application from Boot Option",
+            )
             .bytes;
         let log = parse(&b).unwrap();
         assert!(check_digests(&log).is_empty());

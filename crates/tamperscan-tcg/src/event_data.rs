@@ -12,17 +12,33 @@ use std::fmt::Write;
 use tamperscan_bytes::{Error, Guid, Reader};
 
 /// `EFI_GLOBAL_VARIABLE`.
-pub const EFI_GLOBAL_VARIABLE: Guid =
-    Guid::from_fields(0x8be4df61, 0x93ca, 0x11d2, [0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c]);
+pub const EFI_GLOBAL_VARIABLE: Guid = Guid::from_fields(
+    0x8be4df61,
+    0x93ca,
+    0x11d2,
+    [0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c],
+);
 /// `EFI_IMAGE_SECURITY_DATABASE_GUID` (db, dbx, dbt).
-pub const EFI_IMAGE_SECURITY_DATABASE: Guid =
-    Guid::from_fields(0xd719b2cb, 0x3d3a, 0x4596, [0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f]);
+pub const EFI_IMAGE_SECURITY_DATABASE: Guid = Guid::from_fields(
+    0xd719b2cb,
+    0x3d3a,
+    0x4596,
+    [0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f],
+);
 /// `EFI_CERT_X509_GUID`.
-const EFI_CERT_X509: Guid =
-    Guid::from_fields(0xa5c059a1, 0x94e4, 0x4aa7, [0x87, 0xb5, 0xab, 0x15, 0x5c, 0x2b, 0xf0, 0x72]);
+const EFI_CERT_X509: Guid = Guid::from_fields(
+    0xa5c059a1,
+    0x94e4,
+    0x4aa7,
+    [0x87, 0xb5, 0xab, 0x15, 0x5c, 0x2b, 0xf0, 0x72],
+);
 /// `EFI_CERT_SHA256_GUID`.
-const EFI_CERT_SHA256: Guid =
-    Guid::from_fields(0xc1c41626, 0x504c, 0x4092, [0xac, 0xa9, 0x41, 0xf9, 0x36, 0x93, 0x43, 0x28]);
+const EFI_CERT_SHA256: Guid = Guid::from_fields(
+    0xc1c41626,
+    0x504c,
+    0x4092,
+    [0xac, 0xa9, 0x41, 0xf9, 0x36, 0x93, 0x43, 0x28],
+);
 
 /// The most device path nodes decoded from one path.
 const MAX_NODES: usize = 256;
@@ -57,7 +73,11 @@ pub fn variable(data: &[u8], base: u64) -> Result<Variable<'_>, Error> {
 pub fn describe(event: &Event<'_>) -> String {
     match try_describe(event) {
         Ok(text) => text,
-        Err(e) => format!("undecodable {} data ({} bytes): {e}", event.event_type, event.data.len()),
+        Err(e) => format!(
+            "undecodable {} data ({} bytes): {e}",
+            event.event_type,
+            event.data.len()
+        ),
     }
 }
 
@@ -68,7 +88,10 @@ fn try_describe(event: &Event<'_>) -> Result<String, Error> {
     Ok(match t {
         EventType::EV_NO_ACTION => {
             if data.starts_with(STARTUP_LOCALITY) {
-                format!("StartupLocality {}", data.get(16).copied().unwrap_or_default())
+                format!(
+                    "StartupLocality {}",
+                    data.get(16).copied().unwrap_or_default()
+                )
             } else if data.starts_with(b"Spec ID Event") {
                 "Spec ID event (log header)".to_string()
             } else {
@@ -91,7 +114,12 @@ fn try_describe(event: &Event<'_>) -> Result<String, Error> {
             let v = variable(data, base)?;
             let mut r = Reader::new(v.data);
             match r.guid("SignatureOwner") {
-                Ok(owner) => format!("{} {}: entry of {} bytes owned by {owner}", guid_name(&v.guid), v.name, r.remaining()),
+                Ok(owner) => format!(
+                    "{} {}: entry of {} bytes owned by {owner}",
+                    guid_name(&v.guid),
+                    v.name,
+                    r.remaining()
+                ),
                 Err(_) => format!("{} {}: {} bytes", guid_name(&v.guid), v.name, v.data.len()),
             }
         }
@@ -155,16 +183,31 @@ fn try_describe(event: &Event<'_>) -> Result<String, Error> {
             let partitions = r2.u64_le("NumberOfPartitions")?;
             format!("GPT of disk {disk}, {partitions} partitions")
         }
-        EventType::EV_S_CRTM_VERSION => format!("S-CRTM version {:?}", text(data)),
-        EventType::EV_POST_CODE | EventType::EV_POST_CODE2 if is_texty(data) => format!("POST code {:?}", text(data)),
+        EventType::EV_S_CRTM_VERSION if is_texty(data) => {
+            format!("S-CRTM version {:?}", text(data))
+        }
+        EventType::EV_S_CRTM_VERSION if data.len() == 16 => {
+            format!(
+                "S-CRTM version {}",
+                Reader::with_base(data, base).guid("version GUID")?
+            )
+        }
+        EventType::EV_POST_CODE | EventType::EV_POST_CODE2 if is_texty(data) => {
+            format!("POST code {:?}", text(data))
+        }
         EventType::EV_POST_CODE | EventType::EV_POST_CODE2 if data.len() == 16 => {
             let mut r = Reader::with_base(data, base);
             let start = r.u64_le("PostCodeBase")?;
             let len = r.u64_le("PostCodeLength")?;
             format!("POST code blob at 0x{start:x}, {len} bytes")
         }
-        EventType::EV_IPL | EventType::EV_EFI_ACTION | EventType::EV_ACTION | EventType::EV_EVENT_TAG
-        | EventType::EV_EFI_HCRTM_EVENT | EventType::EV_COMPACT_HASH | EventType::EV_S_CRTM_CONTENTS
+        EventType::EV_IPL
+        | EventType::EV_EFI_ACTION
+        | EventType::EV_ACTION
+        | EventType::EV_EVENT_TAG
+        | EventType::EV_EFI_HCRTM_EVENT
+        | EventType::EV_COMPACT_HASH
+        | EventType::EV_S_CRTM_CONTENTS
         | EventType::EV_OMIT_BOOT_DEVICE_EVENTS
             if is_texty(data) =>
         {
@@ -184,12 +227,16 @@ fn variable_value(v: &Variable<'_>) -> String {
             other => format!("{} bytes", other.len()),
         },
         "BootOrder" => {
-            let entries: Vec<String> =
-                d.chunks_exact(2).map(|c| format!("Boot{:04X}", u16::from_le_bytes([c[0], c[1]]))).collect();
+            let entries: Vec<String> = d
+                .chunks_exact(2)
+                .map(|c| format!("Boot{:04X}", le16(c)))
+                .collect();
             entries.join(",")
         }
         "PK" | "KEK" | "db" | "dbx" | "dbt" | "MokList" | "MokListX" => signature_lists(d),
-        name if name.len() == 8 && name.starts_with("Boot") => load_option(d).unwrap_or_else(|e| format!("undecodable load option: {e}")),
+        name if name.len() == 8 && name.starts_with("Boot") => {
+            load_option(d).unwrap_or_else(|e| format!("undecodable load option: {e}"))
+        }
         _ if v.guid == EFI_IMAGE_SECURITY_DATABASE || d.len() > 64 => format!("{} bytes", d.len()),
         _ if is_texty(d) && !d.is_empty() => format!("{:?}", text(d)),
         _ => format!("{} bytes", d.len()),
@@ -201,14 +248,23 @@ fn signature_lists(data: &[u8]) -> String {
     let mut r = Reader::new(data);
     let (mut x509, mut sha256, mut other) = (0usize, 0usize, 0usize);
     while !r.is_empty() {
-        let Ok(ty) = r.guid("SignatureType") else { break };
-        let (Ok(list), Ok(header), Ok(size)) =
-            (r.u32_le("SignatureListSize"), r.u32_le("SignatureHeaderSize"), r.u32_le("SignatureSize"))
-        else {
+        let Ok(ty) = r.guid("SignatureType") else {
             break;
         };
-        let body = u64::from(list).saturating_sub(28).saturating_sub(u64::from(header));
-        if size == 0 || r.skip(header as usize, "SignatureHeader").is_err() || r.skip(body as usize, "Signatures").is_err() {
+        let (Ok(list), Ok(header), Ok(size)) = (
+            r.u32_le("SignatureListSize"),
+            r.u32_le("SignatureHeaderSize"),
+            r.u32_le("SignatureSize"),
+        ) else {
+            break;
+        };
+        let body = u64::from(list)
+            .saturating_sub(28)
+            .saturating_sub(u64::from(header));
+        if size == 0
+            || r.skip(header as usize, "SignatureHeader").is_err()
+            || r.skip(body as usize, "Signatures").is_err()
+        {
             break;
         }
         let n = (body / u64::from(size)) as usize;
@@ -245,8 +301,16 @@ fn load_option(data: &[u8]) -> Result<String, Error> {
         }
     }
     let path = r.take(usize::from(path_len), "FilePathList")?;
-    let active = if attributes & 1 == 1 { "" } else { " (inactive)" };
-    Ok(format!("{:?}{active} {}", String::from_utf16_lossy(&desc), device_path(path)))
+    let active = if attributes & 1 == 1 {
+        ""
+    } else {
+        " (inactive)"
+    };
+    Ok(format!(
+        "{:?}{active} {}",
+        String::from_utf16_lossy(&desc),
+        device_path(path)
+    ))
 }
 
 /// Renders an `EFI_DEVICE_PATH_PROTOCOL` in the UEFI text notation for the common nodes.
@@ -276,7 +340,9 @@ pub fn device_path(bytes: &[u8]) -> String {
                 (Ok(f), Ok(d)) => format!("Pci(0x{d:x},0x{f:x})"),
                 _ => "Pci(?)".into(),
             },
-            (0x01, 0x04) => n.guid("Vendor").map_or("VenHw(?)".into(), |g| format!("VenHw({g})")),
+            (0x01, 0x04) => n
+                .guid("Vendor")
+                .map_or("VenHw(?)".into(), |g| format!("VenHw({g})")),
             (0x02, 0x01) => match (n.u32_le("HID"), n.u32_le("UID")) {
                 (Ok(0x0a03_41d0), Ok(uid)) => format!("PciRoot(0x{uid:x})"),
                 (Ok(0x0a08_41d0), Ok(uid)) => format!("PcieRoot(0x{uid:x})"),
@@ -286,18 +352,29 @@ pub fn device_path(bytes: &[u8]) -> String {
             (0x03, 0x02) => "Scsi".into(),
             (0x03, 0x05) => "USB".into(),
             (0x03, 0x0b) => n.take(6, "MAC").map_or("MAC(?)".into(), |m| {
-                format!("MAC({})", m.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                format!(
+                    "MAC({})",
+                    m.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                )
             }),
             (0x03, 0x0c) => "IPv4".into(),
             (0x03, 0x0d) => "IPv6".into(),
-            (0x03, 0x12) => n.u16_le("HBA port").map_or("Sata(?)".into(), |p| format!("Sata(0x{p:x})")),
-            (0x03, 0x17) => n.u32_le("NSID").map_or("NVMe(?)".into(), |ns| format!("NVMe(0x{ns:x})")),
+            (0x03, 0x12) => n
+                .u16_le("HBA port")
+                .map_or("Sata(?)".into(), |p| format!("Sata(0x{p:x})")),
+            (0x03, 0x17) => n
+                .u32_le("NSID")
+                .map_or("NVMe(?)".into(), |ns| format!("NVMe(0x{ns:x})")),
             (0x03, 0x18) => format!("Uri({})", text(n.rest())),
             (0x04, 0x01) => hard_drive(&mut n),
             (0x04, 0x02) => "CDROM".into(),
-            (0x04, 0x03) => n.guid("Vendor").map_or("VenMedia(?)".into(), |g| format!("VenMedia({g})")),
+            (0x04, 0x03) => n
+                .guid("Vendor")
+                .map_or("VenMedia(?)".into(), |g| format!("VenMedia({g})")),
             (0x04, 0x04) => utf16(n.rest()),
-            (0x04, 0x06) => n.guid("FvFile").map_or("FvFile(?)".into(), |g| format!("FvFile({g})")),
+            (0x04, 0x06) => n
+                .guid("FvFile")
+                .map_or("FvFile(?)".into(), |g| format!("FvFile({g})")),
             (0x04, 0x07) => n.guid("Fv").map_or("Fv(?)".into(), |g| format!("Fv({g})")),
             (0x04, 0x08) => "Offset".into(),
             _ => format!("Path({ty},{sub})"),
@@ -319,9 +396,12 @@ pub fn device_path(bytes: &[u8]) -> String {
 }
 
 fn hard_drive(n: &mut Reader<'_>) -> String {
-    let (Ok(part), Ok(_start), Ok(_size), Ok(sig)) =
-        (n.u32_le("PartitionNumber"), n.u64_le("PartitionStart"), n.u64_le("PartitionSize"), n.take_array::<16>("PartitionSignature"))
-    else {
+    let (Ok(part), Ok(_start), Ok(_size), Ok(sig)) = (
+        n.u32_le("PartitionNumber"),
+        n.u64_le("PartitionStart"),
+        n.u64_le("PartitionSize"),
+        n.take_array::<16>("PartitionSignature"),
+    ) else {
         return "HD(?)".into();
     };
     let (Ok(format), Ok(sig_type)) = (n.u8("PartitionFormat"), n.u8("SignatureType")) else {
@@ -329,8 +409,19 @@ fn hard_drive(n: &mut Reader<'_>) -> String {
     };
     match (format, sig_type) {
         (2, 2) => format!("HD({part},GPT,{})", Guid(sig)),
-        (1, 1) => format!("HD({part},MBR,0x{:08x})", u32::from_le_bytes([sig[0], sig[1], sig[2], sig[3]])),
+        (1, 1) => format!(
+            "HD({part},MBR,0x{:08x})",
+            u32::from_le_bytes([sig[0], sig[1], sig[2], sig[3]])
+        ),
         _ => format!("HD({part})"),
+    }
+}
+
+/// A little-endian u16 from a two-byte chunk.
+fn le16(c: &[u8]) -> u16 {
+    match c {
+        [lo, hi] => u16::from_le_bytes([*lo, *hi]),
+        _ => 0,
     }
 }
 
@@ -343,21 +434,36 @@ fn guid_name(g: &Guid) -> String {
 }
 
 fn utf16(bytes: &[u8]) -> String {
-    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0).take(MAX_TEXT).collect();
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(le16)
+        .take_while(|&u| u != 0)
+        .take(MAX_TEXT)
+        .collect();
     String::from_utf16_lossy(&units)
 }
 
 /// True for data that is (possibly NUL-terminated) printable ASCII/UTF-8, or UTF-16LE text.
 fn is_texty(data: &[u8]) -> bool {
     let trimmed = data.strip_suffix(&[0]).unwrap_or(data);
-    (!trimmed.is_empty() && std::str::from_utf8(trimmed).is_ok_and(|s| s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t')))
-        || (trimmed.len() >= 4 && trimmed.len() % 2 == 0 && trimmed.chunks_exact(2).all(|c| c[1] == 0 && (c[0] == 0 || c[0].is_ascii_graphic() || c[0] == b' ')))
+    (!trimmed.is_empty()
+        && std::str::from_utf8(trimmed)
+            .is_ok_and(|s| s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t')))
+        || (trimmed.len() >= 4
+            && trimmed.len().is_multiple_of(2)
+            && trimmed
+                .chunks_exact(2)
+                .all(|c| matches!(c, [lo, 0] if *lo == 0 || lo.is_ascii_graphic() || *lo == b' ')))
 }
 
 /// The data as text: UTF-16LE when it looks like it, else UTF-8 (lossy), trimmed and bounded.
 fn text(data: &[u8]) -> String {
     let looks_utf16 = data.len() >= 4 && data.get(1) == Some(&0) && data.get(3) == Some(&0);
-    let s = if looks_utf16 { utf16(data) } else { String::from_utf8_lossy(data).into_owned() };
+    let s = if looks_utf16 {
+        utf16(data)
+    } else {
+        String::from_utf8_lossy(data).into_owned()
+    };
     let s = s.trim_end_matches('\0').trim().to_string();
     if s.chars().count() > MAX_TEXT {
         s.chars().take(MAX_TEXT).collect::<String>() + "…"
@@ -391,7 +497,10 @@ mod tests {
         let mut d = EFI_GLOBAL_VARIABLE.0.to_vec();
         d.extend_from_slice(&u64::MAX.to_le_bytes());
         d.extend_from_slice(&u64::MAX.to_le_bytes());
-        assert!(variable(&d, 100).unwrap_err().to_string().contains("UnicodeNameLength"));
+        assert!(variable(&d, 100)
+            .unwrap_err()
+            .to_string()
+            .contains("UnicodeNameLength"));
     }
 
     #[test]
@@ -404,7 +513,10 @@ mod tests {
         p.extend_from_slice(&[0x04, 0x04, (4 + file.len()) as u8, 0]);
         p.extend_from_slice(&file);
         p.extend_from_slice(&[0x7f, 0xff, 4, 0]);
-        assert_eq!(device_path(&p), "PciRoot(0x0)/Pci(0x1f,0x0)/\\EFI\\BOOT\\BOOTX64.EFI");
+        assert_eq!(
+            device_path(&p),
+            "PciRoot(0x0)/Pci(0x1f,0x0)/\\EFI\\BOOT\\BOOTX64.EFI"
+        );
         assert_eq!(device_path(&[0x04, 0x04, 2, 0]), "<bad node length 2>");
         assert_eq!(device_path(&[0x04, 0x04, 200, 0, 1]), "<truncated>");
     }

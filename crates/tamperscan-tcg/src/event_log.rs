@@ -56,7 +56,10 @@ pub struct Event<'a> {
 impl<'a> Event<'a> {
     /// The digest of `alg`, if the event has one.
     pub fn digest(&self, alg: AlgId) -> Option<&'a [u8]> {
-        self.digests.iter().find(|(a, _)| *a == alg).map(|(_, d)| *d)
+        self.digests
+            .iter()
+            .find(|(a, _)| *a == alg)
+            .map(|(_, d)| *d)
     }
 }
 
@@ -90,21 +93,43 @@ pub fn parse(bytes: &[u8]) -> Result<EventLog<'_>, Error> {
     if r.is_empty() {
         return Err(r.invalid("event log", "the file is empty"));
     }
-    if let Some(Trailing { byte: Some(byte), .. }) = padding(&r, 0) {
-        return Err(r.invalid("event log", format!("the whole file is 0x{byte:02x} padding")));
+    if let Some(Trailing {
+        byte: Some(byte), ..
+    }) = padding(&r, 0)
+    {
+        return Err(r.invalid(
+            "event log",
+            format!("the whole file is 0x{byte:02x} padding"),
+        ));
+    }
+    let first_pcr = r.clone().u32_le("pcrIndex")?;
+    if first_pcr >= 24 && first_pcr != u32::MAX {
+        return Err(r.invalid(
+            "first event",
+            format!(
+                "pcrIndex {first_pcr} (0x{first_pcr:08x}) is no PCR: this is not a TCG event log"
+            ),
+        ));
     }
     let first = legacy_event(&mut r, 0)?;
     let crypto_agile = first.event_type == EventType::EV_NO_ACTION
         && first.pcr == 0
         && first.data.starts_with(SPEC_ID_EVENT03);
     let mut log = EventLog {
-        format: if crypto_agile { LogFormat::CryptoAgile } else { LogFormat::Sha1 },
+        format: if crypto_agile {
+            LogFormat::CryptoAgile
+        } else {
+            LogFormat::Sha1
+        },
         spec_id: None,
         events: Vec::new(),
         trailing: None,
     };
     if crypto_agile {
-        log.spec_id = Some(SpecIdEvent::parse(Reader::with_base(first.data, first.data_offset))?);
+        log.spec_id = Some(SpecIdEvent::parse(Reader::with_base(
+            first.data,
+            first.data_offset,
+        ))?);
     }
     log.events.push(first);
     // The smallest event header: TCG_PCR_EVENT is 32 bytes, TCG_PCR_EVENT2 at least 16.
@@ -133,9 +158,17 @@ fn padding(r: &Reader<'_>, min_event: usize) -> Option<Trailing> {
     let byte = *rest.first()?;
     let len = rest.len() as u64;
     if (byte == 0x00 || byte == 0xff) && rest.iter().all(|&b| b == byte) {
-        Some(Trailing { offset: r.offset(), len, byte: Some(byte) })
+        Some(Trailing {
+            offset: r.offset(),
+            len,
+            byte: Some(byte),
+        })
     } else if rest.len() < min_event {
-        Some(Trailing { offset: r.offset(), len, byte: None })
+        Some(Trailing {
+            offset: r.offset(),
+            len,
+            byte: None,
+        })
     } else {
         None
     }
@@ -149,11 +182,23 @@ fn legacy_event<'a>(r: &mut Reader<'a>, index: usize) -> Result<Event<'a>, Error
     let digest = r.take(20, "SHA1 digest")?;
     let data_offset = r.offset() + 4;
     let data = r.sub_u32_le(MAX_EVENT_SIZE, "eventSize")?.rest();
-    Ok(Event { index, offset, pcr, event_type, digests: vec![(AlgId::SHA1, digest)], data, data_offset })
+    Ok(Event {
+        index,
+        offset,
+        pcr,
+        event_type,
+        digests: vec![(AlgId::SHA1, digest)],
+        data,
+        data_offset,
+    })
 }
 
 /// `TCG_PCR_EVENT2`: pcrIndex, eventType, `TPML_DIGEST_VALUES`, eventSize, event.
-fn agile_event<'a>(r: &mut Reader<'a>, index: usize, spec: &SpecIdEvent<'_>) -> Result<Event<'a>, Error> {
+fn agile_event<'a>(
+    r: &mut Reader<'a>,
+    index: usize,
+    spec: &SpecIdEvent<'_>,
+) -> Result<Event<'a>, Error> {
     let offset = r.offset();
     let pcr = r.u32_le("pcrIndex")?;
     let event_type = EventType(r.u32_le("eventType")?);
@@ -172,53 +217,21 @@ fn agile_event<'a>(r: &mut Reader<'a>, index: usize, spec: &SpecIdEvent<'_>) -> 
     }
     let data_offset = r.offset() + 4;
     let data = r.sub_u32_le(MAX_EVENT_SIZE, "eventSize")?.rest();
-    Ok(Event { index, offset, pcr, event_type, digests, data, data_offset })
+    Ok(Event {
+        index,
+        offset,
+        pcr,
+        event_type,
+        digests,
+        data,
+        data_offset,
+    })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-
-    /// Builds a crypto-agile log with sha1+sha256 banks: the spec's structures, byte by byte.
-    pub(crate) struct LogBuilder {
-        pub bytes: Vec<u8>,
-    }
-
-    impl LogBuilder {
-        pub fn agile() -> LogBuilder {
-            let mut spec = SPEC_ID_EVENT03.to_vec();
-            spec.extend_from_slice(&0u32.to_le_bytes()); // platformClass
-            spec.extend_from_slice(&[0, 2, 0, 2]); // minor, major, errata, uintnSize
-            spec.extend_from_slice(&2u32.to_le_bytes());
-            spec.extend_from_slice(&0x0004u16.to_le_bytes());
-            spec.extend_from_slice(&20u16.to_le_bytes());
-            spec.extend_from_slice(&0x000bu16.to_le_bytes());
-            spec.extend_from_slice(&32u16.to_le_bytes());
-            spec.push(0); // vendorInfoSize
-            let mut bytes = Vec::new();
-            bytes.extend_from_slice(&0u32.to_le_bytes());
-            bytes.extend_from_slice(&3u32.to_le_bytes());
-            bytes.extend_from_slice(&[0; 20]);
-            bytes.extend_from_slice(&(spec.len() as u32).to_le_bytes());
-            bytes.extend_from_slice(&spec);
-            LogBuilder { bytes }
-        }
-
-        pub fn event(mut self, pcr: u32, ty: EventType, data: &[u8]) -> LogBuilder {
-            let sha1 = AlgId::SHA1.hash(&[data]).unwrap();
-            let sha256 = AlgId::SHA256.hash(&[data]).unwrap();
-            self.bytes.extend_from_slice(&pcr.to_le_bytes());
-            self.bytes.extend_from_slice(&ty.0.to_le_bytes());
-            self.bytes.extend_from_slice(&2u32.to_le_bytes());
-            self.bytes.extend_from_slice(&0x0004u16.to_le_bytes());
-            self.bytes.extend_from_slice(&sha1);
-            self.bytes.extend_from_slice(&0x000bu16.to_le_bytes());
-            self.bytes.extend_from_slice(&sha256);
-            self.bytes.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            self.bytes.extend_from_slice(data);
-            self
-        }
-    }
+    use crate::writer::LogWriter as LogBuilder;
 
     #[test]
     fn crypto_agile_log_with_padding() {
@@ -234,12 +247,21 @@ pub(crate) mod tests {
         assert_eq!(log.events.len(), 3);
         assert_eq!(log.events[2].pcr, 7);
         assert_eq!(log.events[2].data, &[0, 0, 0, 0]);
-        assert_eq!(log.trailing, Some(Trailing { offset: end, len: 100, byte: Some(0xff) }));
+        assert_eq!(
+            log.trailing,
+            Some(Trailing {
+                offset: end,
+                len: 100,
+                byte: Some(0xff)
+            })
+        );
     }
 
     #[test]
     fn truncation_anywhere_is_an_error_with_offset_never_a_panic() {
-        let b = LogBuilder::agile().event(0, EventType::EV_S_CRTM_VERSION, b"1.0").bytes;
+        let b = LogBuilder::agile()
+            .event(0, EventType::EV_S_CRTM_VERSION, b"1.0")
+            .bytes;
         for cut in 1..b.len() {
             match parse(&b[..cut]) {
                 Ok(log) => assert!(log.events.len() <= 2),
@@ -257,7 +279,10 @@ pub(crate) mod tests {
         b.extend_from_slice(&0x000cu16.to_le_bytes()); // sha384, not declared
         b.extend_from_slice(&[0; 48]);
         let err = parse(&b).unwrap_err();
-        assert!(err.to_string().contains("sha384 is not one of the banks"), "{err}");
+        assert!(
+            err.to_string().contains("sha384 is not one of the banks"),
+            "{err}"
+        );
 
         let mut b = LogBuilder::agile().bytes;
         b.extend_from_slice(&0u32.to_le_bytes());
@@ -265,7 +290,10 @@ pub(crate) mod tests {
         b.extend_from_slice(&0xffff_ffffu32.to_le_bytes());
         b.extend_from_slice(&[0; 8]);
         let err = parse(&b).unwrap_err();
-        assert!(err.to_string().contains("digests.count is 4294967295"), "{err}");
+        assert!(
+            err.to_string().contains("digests.count is 4294967295"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -274,13 +302,23 @@ pub(crate) mod tests {
         let end = b.len() as u64;
         b.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
         let log = parse(&b).unwrap();
-        assert_eq!(log.trailing, Some(Trailing { offset: end, len: 4, byte: None }));
+        assert_eq!(
+            log.trailing,
+            Some(Trailing {
+                offset: end,
+                len: 4,
+                byte: None
+            })
+        );
     }
 
     #[test]
     fn empty_and_all_padding_files_are_errors() {
         assert!(parse(&[]).unwrap_err().to_string().contains("empty"));
-        assert!(parse(&[0xff; 64]).unwrap_err().to_string().contains("padding"));
+        assert!(parse(&[0xff; 64])
+            .unwrap_err()
+            .to_string()
+            .contains("padding"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod event_log;
 mod event_type;
 mod replay;
 mod spec_id_event;
+pub mod writer;
 
 pub use alg::AlgId;
 pub use digest_check::{check_digests, DigestMismatch};

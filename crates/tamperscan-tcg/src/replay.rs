@@ -66,7 +66,8 @@ pub fn replay(log: &EventLog<'_>) -> (Pcrs, Vec<ReplayIssue>) {
     let skip_header = usize::from(log.spec_id.is_some());
     for event in log.events.iter().skip(skip_header) {
         if event.event_type == EventType::EV_NO_ACTION {
-            if event.pcr == 0 && event.data.len() == 17 && event.data.starts_with(STARTUP_LOCALITY) {
+            if event.pcr == 0 && event.data.len() == 17 && event.data.starts_with(STARTUP_LOCALITY)
+            {
                 let touched = pcrs.banks.values().any(|b| b.contains_key(&0));
                 if touched {
                     issues.push(ReplayIssue::LateStartupLocality { event: event.index });
@@ -77,12 +78,18 @@ pub fn replay(log: &EventLog<'_>) -> (Pcrs, Vec<ReplayIssue>) {
             continue;
         }
         if event.pcr >= PCR_COUNT {
-            issues.push(ReplayIssue::PcrOutOfRange { event: event.index, pcr: event.pcr });
+            issues.push(ReplayIssue::PcrOutOfRange {
+                event: event.index,
+                pcr: event.pcr,
+            });
             continue;
         }
         for &(alg, size) in &banks {
             let Some(digest) = event.digest(alg) else {
-                issues.push(ReplayIssue::MissingDigest { event: event.index, alg });
+                issues.push(ReplayIssue::MissingDigest {
+                    event: event.index,
+                    alg,
+                });
                 broken.insert((alg, event.pcr));
                 continue;
             };
@@ -114,10 +121,12 @@ pub fn replay(log: &EventLog<'_>) -> (Pcrs, Vec<ReplayIssue>) {
 mod tests {
     use super::*;
     use crate::event_log::parse;
-    use crate::event_log::tests::LogBuilder;
+    use crate::writer::LogWriter as LogBuilder;
 
     fn extend(alg: AlgId, start: Vec<u8>, data: &[&[u8]]) -> Vec<u8> {
-        data.iter().fold(start, |acc, d| alg.hash(&[&acc, &alg.hash(&[d]).unwrap()]).unwrap())
+        data.iter().fold(start, |acc, d| {
+            alg.hash(&[&acc, &alg.hash(&[d]).unwrap()]).unwrap()
+        })
     }
 
     #[test]
@@ -137,7 +146,13 @@ mod tests {
             assert_eq!(pcrs.banks[&alg][&7], extend(alg, vec![0; size], &[&[0; 4]]));
             assert_eq!(pcrs.banks[&alg].len(), 2);
         }
-        assert_eq!(issues, vec![ReplayIssue::PcrOutOfRange { event: 5, pcr: 0xffff_ffff }]);
+        assert_eq!(
+            issues,
+            vec![ReplayIssue::PcrOutOfRange {
+                event: 5,
+                pcr: 0xffff_ffff
+            }]
+        );
     }
 
     #[test]
@@ -153,8 +168,14 @@ mod tests {
         assert!(issues.is_empty());
         let mut start = vec![0u8; 32];
         start[31] = 3;
-        assert_eq!(pcrs.banks[&AlgId::SHA256][&0], extend(AlgId::SHA256, start, &[b"v1"]));
-        assert_eq!(pcrs.banks[&AlgId::SHA256][&17], extend(AlgId::SHA256, vec![0xff; 32], &[b"drtm"]));
+        assert_eq!(
+            pcrs.banks[&AlgId::SHA256][&0],
+            extend(AlgId::SHA256, start, &[b"v1"])
+        );
+        assert_eq!(
+            pcrs.banks[&AlgId::SHA256][&17],
+            extend(AlgId::SHA256, vec![0xff; 32], &[b"drtm"])
+        );
     }
 
     #[test]
@@ -167,6 +188,9 @@ mod tests {
             .bytes;
         let (pcrs, issues) = replay(&parse(&b).unwrap());
         assert_eq!(issues, vec![ReplayIssue::LateStartupLocality { event: 2 }]);
-        assert_eq!(pcrs.banks[&AlgId::SHA1][&0], extend(AlgId::SHA1, vec![0; 20], &[b"v1"]));
+        assert_eq!(
+            pcrs.banks[&AlgId::SHA1][&0],
+            extend(AlgId::SHA1, vec![0; 20], &[b"v1"])
+        );
     }
 }

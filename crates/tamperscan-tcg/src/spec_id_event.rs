@@ -43,7 +43,10 @@ impl<'a> SpecIdEvent<'a> {
         let uintn_size = r.u8("uintnSize")?;
         let count = r.u32_le("numberOfAlgorithms")?;
         if count == 0 {
-            return Err(r.invalid("numberOfAlgorithms", "0: a crypto-agile log must name at least one bank"));
+            return Err(r.invalid(
+                "numberOfAlgorithms",
+                "0: a crypto-agile log must name at least one bank",
+            ));
         }
         let count = r.bounded(u64::from(count), MAX_ALGORITHMS, "numberOfAlgorithms")?;
         let mut algorithms = Vec::with_capacity(count);
@@ -55,7 +58,10 @@ impl<'a> SpecIdEvent<'a> {
             }
             if let Some(known) = alg.digest_size() {
                 if usize::from(size) != known {
-                    return Err(r.invalid("digestSize", format!("{alg} digests are {known} bytes, the header says {size}")));
+                    return Err(r.invalid(
+                        "digestSize",
+                        format!("{alg} digests are {known} bytes, the header says {size}"),
+                    ));
                 }
             }
             if algorithms.iter().any(|a: &AlgorithmSize| a.alg == alg) {
@@ -80,6 +86,9 @@ impl<'a> SpecIdEvent<'a> {
 
     /// The digest size of `alg` in this log.
     pub fn size_of(&self, alg: AlgId) -> Option<usize> {
-        self.algorithms.iter().find(|a| a.alg == alg).map(|a| usize::from(a.size))
+        self.algorithms
+            .iter()
+            .find(|a| a.alg == alg)
+            .map(|a| usize::from(a.size))
     }
 }

@@ -13,15 +13,23 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let Some(data) = data_dir() else { return Vec::new() };
+    let Some(data) = data_dir() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for path in files_under(&data.join("eventlogs")) {
         let name = path.to_string_lossy().to_string();
-        let Some(log) = name.strip_suffix(".expected.json") else { continue };
-        let expected: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let Some(log) = name.strip_suffix(".expected.json") else {
+            continue;
+        };
+        let expected: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
         let kind = expected["kind"].as_str().unwrap_or("");
         if kind.starts_with("eventlog") {
-            out.push(Case { log: PathBuf::from(log), expected });
+            out.push(Case {
+                log: PathBuf::from(log),
+                expected,
+            });
         }
     }
     out
@@ -38,23 +46,48 @@ fn every_log_replays_to_its_expected_pcrs_in_every_bank() {
         let bytes = fs::read(&case.log).unwrap();
         let log = parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", case.log.display()));
         if let Some(n) = case.expected["events_incl_header"].as_u64() {
-            assert_eq!(log.events.len() as u64, n, "{}: event count", case.log.display());
+            assert_eq!(
+                log.events.len() as u64,
+                n,
+                "{}: event count",
+                case.log.display()
+            );
         }
         if let Some(n) = case.expected["trailing_bytes"].as_u64() {
-            assert_eq!(log.trailing.map_or(0, |t| t.len), n, "{}: trailing bytes", case.log.display());
+            assert_eq!(
+                log.trailing.map_or(0, |t| t.len),
+                n,
+                "{}: trailing bytes",
+                case.log.display()
+            );
         }
         let (pcrs, _issues) = replay(&log);
-        let Some(banks) = case.expected["expected"]["pcrs"].as_object() else { continue };
+        let Some(banks) = case.expected["expected"]["pcrs"].as_object() else {
+            continue;
+        };
         for (bank, values) in banks {
             let alg = AlgId::from_name(bank).unwrap();
-            let got: BTreeMap<u32, &Vec<u8>> = pcrs.banks.get(&alg).map(|b| b.iter().map(|(k, v)| (*k, v)).collect()).unwrap_or_default();
+            let got: BTreeMap<u32, &Vec<u8>> = pcrs
+                .banks
+                .get(&alg)
+                .map(|b| b.iter().map(|(k, v)| (*k, v)).collect())
+                .unwrap_or_default();
             for (pcr, want) in values.as_object().unwrap() {
                 let index: u32 = pcr.parse().unwrap();
                 let size = alg.digest_size().unwrap();
-                let reset = if (17..=22).contains(&index) { vec![0xff; size] } else { vec![0; size] };
+                let reset = if (17..=22).contains(&index) {
+                    vec![0xff; size]
+                } else {
+                    vec![0; size]
+                };
                 let value = got.get(&index).map_or(reset, |v| (*v).clone());
                 let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
-                assert_eq!(&hex, want.as_str().unwrap(), "{} {bank} PCR{pcr}", case.log.display());
+                assert_eq!(
+                    &hex,
+                    want.as_str().unwrap(),
+                    "{} {bank} PCR{pcr}",
+                    case.log.display()
+                );
                 compared += 1;
             }
         }
@@ -68,17 +101,31 @@ fn genuine_logs_have_consistent_digests_and_decodable_events() {
         let bytes = fs::read(&case.log).unwrap();
         let log = parse(&bytes).unwrap();
         let mismatches = check_digests(&log);
-        assert!(mismatches.is_empty(), "{}: {mismatches:#?}", case.log.display());
+        assert!(
+            mismatches.is_empty(),
+            "{}: {mismatches:#?}",
+            case.log.display()
+        );
         for event in &log.events {
             let text = event_data::describe(event);
-            assert!(!text.starts_with("undecodable"), "{} event {}: {text}", case.log.display(), event.index);
+            assert!(
+                !text.starts_with("undecodable"),
+                "{} event {}: {text}",
+                case.log.display(),
+                event.index
+            );
         }
     }
 }
 
 #[test]
 fn tampering_with_any_event_byte_is_detected_or_refused() {
-    let Some(case) = cases().into_iter().find(|c| c.log.ends_with("binary_measurements_pc_client.bin")) else { return };
+    let Some(case) = cases()
+        .into_iter()
+        .find(|c| c.log.ends_with("binary_measurements_pc_client.bin"))
+    else {
+        return;
+    };
     let bytes = fs::read(&case.log).unwrap();
     let log = parse(&bytes).unwrap();
     let (genuine, _) = replay(&log);
@@ -101,6 +148,8 @@ fn tampering_with_any_event_byte_is_detected_or_refused() {
     }
     assert!(checked > 10);
     // Events whose digest is of an image or firmware in memory cannot be checked from the log.
-    assert!(undetected < checked, "{undetected} of {checked} edits undetected");
+    assert!(
+        undetected < checked,
+        "{undetected} of {checked} edits undetected"
+    );
 }
-

@@ -1,0 +1,281 @@
+//! `tamperscan boot events|replay LOG`: read one TCG event log.
+
+use crate::{Format, EXIT_FINDINGS, EXIT_PASS};
+use anyhow::{bail, Context};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use tamperscan_tcg::{
+    check_digests, event_data, parse, replay, EventLog, LogFormat, ReplayIssue, MAX_EVENT_SIZE,
+};
+
+/// The largest log file read (real logs are tens of KiB; firmware log areas at most a few MiB).
+const LOG_SIZE_LIMIT: u64 = 4 * MAX_EVENT_SIZE;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(LOG_SIZE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > LOG_SIZE_LIMIT {
+        bail!(
+            "{} is larger than {LOG_SIZE_LIMIT} bytes; no TCG event log is that large",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
+
+fn parse_or_explain<'a>(path: &Path, bytes: &'a [u8]) -> anyhow::Result<EventLog<'a>> {
+    parse(bytes).with_context(|| {
+        format!(
+            "{} is not a TCG event log (legacy SHA1 or crypto-agile)",
+            path.display()
+        )
+    })
+}
+
+fn format_name(f: LogFormat) -> &'static str {
+    match f {
+        LogFormat::Sha1 => "sha1",
+        LogFormat::CryptoAgile => "crypto-agile",
+    }
+}
+
+#[derive(Serialize)]
+struct EventEntry {
+    index: usize,
+    offset: u64,
+    pcr: u32,
+    event_type: String,
+    event_type_value: u32,
+    digests: BTreeMap<String, String>,
+    data_size: usize,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct EventsDocument {
+    file: String,
+    format: &'static str,
+    banks: Vec<String>,
+    events: Vec<EventEntry>,
+    trailing: Option<Trailing>,
+}
+
+#[derive(Serialize)]
+struct Trailing {
+    offset: u64,
+    length: u64,
+    padding: Option<String>,
+}
+
+fn trailing(log: &EventLog<'_>) -> Option<Trailing> {
+    log.trailing.map(|t| Trailing {
+        offset: t.offset,
+        length: t.len,
+        padding: t.byte.map(|b| format!("0x{b:02x}")),
+    })
+}
+
+/// `tamperscan boot events LOG`.
+pub fn events(path: &Path, format: Format) -> anyhow::Result<u8> {
+    let bytes = read_log(path)?;
+    let log = parse_or_explain(path, &bytes)?;
+    let doc = EventsDocument {
+        file: path.display().to_string(),
+        format: format_name(log.format),
+        banks: log.banks().iter().map(|a| a.name()).collect(),
+        events: log
+            .events
+            .iter()
+            .map(|e| EventEntry {
+                index: e.index,
+                offset: e.offset,
+                pcr: e.pcr,
+                event_type: e.event_type.to_string(),
+                event_type_value: e.event_type.0,
+                digests: e.digests.iter().map(|(a, d)| (a.name(), hex(d))).collect(),
+                data_size: e.data.len(),
+                description: event_data::describe(e),
+            })
+            .collect(),
+        trailing: trailing(&log),
+    };
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            writeln!(
+                out,
+                "{}: {} log, banks {}, {} events",
+                doc.file,
+                doc.format,
+                doc.banks.join(", "),
+                doc.events.len()
+            )?;
+            for e in &doc.events {
+                let digest = e
+                    .digests
+                    .get("sha256")
+                    .or_else(|| e.digests.values().next())
+                    .map_or("", String::as_str);
+                let short = digest.get(..16).unwrap_or(digest);
+                writeln!(
+                    out,
+                    "{:>4}  PCR{:<2} {:<34} {short}  {}",
+                    e.index,
+                    pcr_label(e.pcr),
+                    e.event_type,
+                    e.description
+                )?;
+            }
+            if let Some(t) = &doc.trailing {
+                writeln!(
+                    out,
+                    "trailing: {} bytes at offset {} ({})",
+                    t.length,
+                    t.offset,
+                    t.padding
+                        .as_deref()
+                        .map_or("not padding".to_string(), |p| format!("{p} padding"))
+                )?;
+            }
+        }
+    }
+    Ok(EXIT_PASS)
+}
+
+fn pcr_label(pcr: u32) -> String {
+    if pcr == u32::MAX {
+        "-1".into()
+    } else {
+        pcr.to_string()
+    }
+}
+
+#[derive(Serialize)]
+struct ReplayDocument {
+    file: String,
+    format: &'static str,
+    events: usize,
+    /// Bank name, then PCR index as a decimal string, then lowercase hex: the shape of the
+    /// shared data set's `expected.pcrs`.
+    pcrs: BTreeMap<String, BTreeMap<String, String>>,
+    digest_mismatches: Vec<Mismatch>,
+    issues: Vec<String>,
+    trailing: Option<Trailing>,
+}
+
+#[derive(Serialize)]
+struct Mismatch {
+    event: usize,
+    pcr: u32,
+    event_type: String,
+    bank: String,
+    recorded: String,
+    computed: String,
+}
+
+/// `tamperscan boot replay LOG`: exit 1 when the log shows signs of editing (digests that are
+/// not the hash of their data, or bytes after the last event that are not padding).
+pub fn replay_cmd(path: &Path, format: Format) -> anyhow::Result<u8> {
+    let bytes = read_log(path)?;
+    let log = parse_or_explain(path, &bytes)?;
+    let (pcrs, issues) = replay(&log);
+    let mismatches = check_digests(&log);
+    let doc = ReplayDocument {
+        file: path.display().to_string(),
+        format: format_name(log.format),
+        events: log.events.len(),
+        pcrs: pcrs
+            .banks
+            .iter()
+            .map(|(alg, bank)| {
+                (
+                    alg.name(),
+                    bank.iter().map(|(i, v)| (i.to_string(), hex(v))).collect(),
+                )
+            })
+            .collect(),
+        digest_mismatches: mismatches
+            .iter()
+            .map(|m| Mismatch {
+                event: m.event,
+                pcr: m.pcr,
+                event_type: m.event_type.to_string(),
+                bank: m.alg.name(),
+                recorded: hex(&m.recorded),
+                computed: hex(&m.computed),
+            })
+            .collect(),
+        issues: issues.iter().map(describe_issue).collect(),
+        trailing: trailing(&log),
+    };
+    let suspicious = !doc.digest_mismatches.is_empty()
+        || doc.trailing.as_ref().is_some_and(|t| t.padding.is_none());
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            writeln!(
+                out,
+                "{}: {} log, {} events",
+                doc.file, doc.format, doc.events
+            )?;
+            for (bank, values) in &doc.pcrs {
+                let mut sorted: Vec<(&String, &String)> = values.iter().collect();
+                sorted.sort_by_key(|(k, _)| k.parse::<u32>().unwrap_or(u32::MAX));
+                for (pcr, value) in sorted {
+                    writeln!(out, "{bank:<7} PCR{pcr:<2} {value}")?;
+                }
+            }
+            for m in &doc.digest_mismatches {
+                writeln!(
+                    out,
+                    "EDITED? event {} (PCR{} {}) {} digest {} is not the hash of its data ({})",
+                    m.event, m.pcr, m.event_type, m.bank, m.recorded, m.computed
+                )?;
+            }
+            for i in &doc.issues {
+                writeln!(out, "note: {i}")?;
+            }
+            if let Some(t) = doc.trailing.as_ref().filter(|t| t.padding.is_none()) {
+                writeln!(
+                    out,
+                    "SUSPICIOUS: {} bytes after the last event at offset {} are not padding",
+                    t.length, t.offset
+                )?;
+            }
+        }
+    }
+    Ok(if suspicious { EXIT_FINDINGS } else { EXIT_PASS })
+}
+
+fn describe_issue(issue: &ReplayIssue) -> String {
+    match issue {
+        ReplayIssue::UnsupportedBank(alg) => format!("bank {alg} is not computed by this build"),
+        ReplayIssue::MissingDigest { event, alg } => {
+            format!("event {event} has no {alg} digest; that PCR is left out")
+        }
+        ReplayIssue::PcrOutOfRange { event, pcr } => {
+            format!("event {event} names PCR {} (not extended)", pcr_label(*pcr))
+        }
+        ReplayIssue::LateStartupLocality { event } => {
+            format!("event {event} is a StartupLocality event after PCR 0 was extended (ignored)")
+        }
+    }
+}
