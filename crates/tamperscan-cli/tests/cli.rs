@@ -31,7 +31,7 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     assert!(text.contains("fleet demo [SYNTHETIC]: 12 hosts"), "{text}");
     assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
     assert!(
-        text.contains("demo check: all 3 planted implants found, no false alarm"),
+        text.contains("demo check: all 5 planted implants found, no false alarm"),
         "{text}"
     );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
@@ -70,9 +70,10 @@ fn audit_json_follows_the_documented_schema() {
     assert_eq!(doc["schema"], "tamperscan.audit/1");
     assert_eq!(doc["fleet"]["synthetic"], true);
     assert_eq!(doc["summary"]["hosts"], 12);
-    assert_eq!(doc["summary"]["fail"], 2);
+    assert_eq!(doc["summary"]["fail"], 4);
     assert_eq!(doc["summary"]["suspect"], 1);
-    assert_eq!(doc["summary"]["pass"], 9);
+    assert_eq!(doc["summary"]["pass"], 7);
+    assert_eq!(doc["summary"]["by_layer"]["boot"], 2);
     assert!(doc["since_last"].is_null());
     let hosts = doc["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 12);

@@ -141,6 +141,33 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                 }
             }
             write(dir, &format!("hosts/{host}/host.toml"), h.toml().as_bytes())?;
+
+            // Measured boot: every host's firmware logs the same measurements, except where
+            // an implant is planted.
+            let mut boot = BootPlant::Genuine;
+            if m == 0 && i == 3 {
+                boot = BootPlant::ModifiedBmcFirmware;
+                planted.push(Planted {
+                    host: host.clone(),
+                    layer: "boot".into(),
+                    kind: "boot.event_differs_from_siblings".into(),
+                    description: "the BMC firmware measured into PCR0 differs from every sibling's: firmware altered as it loads".into(),
+                });
+            }
+            if m == 1 && i == 3 {
+                boot = BootPlant::EditedLog;
+                planted.push(Planted {
+                    host: host.clone(),
+                    layer: "boot".into(),
+                    kind: "boot.event_digest_mismatch".into(),
+                    description: "the SecureBoot variable in the event log was changed after the fact (digest left as it was)".into(),
+                });
+            }
+            write(
+                dir,
+                &format!("hosts/{host}/boot/eventlog.bin"),
+                &boot_log(model, boot),
+            )?;
         }
     }
     planted.sort();
@@ -157,6 +184,100 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
 pub fn read_planted(dir: &Path) -> Option<Vec<Planted>> {
     let text = fs::read_to_string(dir.join(MARKER)).ok()?;
     toml::from_str::<MarkerFile>(&text).ok().map(|m| m.planted)
+}
+
+/// What is planted in a host's event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BootPlant {
+    Genuine,
+    /// The BMC firmware blob measured into PCR 0 is not the fleet's.
+    ModifiedBmcFirmware,
+    /// The SecureBoot variable's data says "disabled" while its digest is of "enabled".
+    EditedLog,
+}
+
+/// A synthetic crypto-agile event log of a fictional UEFI platform of `model`.
+fn boot_log(model: &str, plant: BootPlant) -> Vec<u8> {
+    use tamperscan_tcg::event_data::{EFI_GLOBAL_VARIABLE, EFI_IMAGE_SECURITY_DATABASE};
+    use tamperscan_tcg::writer::{firmware_blob2, variable_data, LogWriter};
+    use tamperscan_tcg::EventType as T;
+    let bios = format!("SYNTHETIC {model} host firmware 2.4.1");
+    let genuine_bmc = format!("SYNTHETIC {model} BMC firmware 5.10.2");
+    let bmc = match plant {
+        BootPlant::ModifiedBmcFirmware => format!("{genuine_bmc} with an implant"),
+        _ => genuine_bmc,
+    };
+    let secure_boot = variable_data(EFI_GLOBAL_VARIABLE, "SecureBoot", &[1]);
+    let mut log = LogWriter::agile()
+        .event(
+            0,
+            T::EV_S_CRTM_VERSION,
+            format!("{model} 2.4.1\0").as_bytes(),
+        )
+        .event_measuring(
+            0,
+            T::EV_EFI_PLATFORM_FIRMWARE_BLOB2,
+            &firmware_blob2("BIOS", 0xff00_0000, 0x0100_0000),
+            bios.as_bytes(),
+        )
+        .event_measuring(
+            0,
+            T::EV_EFI_PLATFORM_FIRMWARE_BLOB2,
+            &firmware_blob2("BMC", 0xfe00_0000, 0x0200_0000),
+            bmc.as_bytes(),
+        )
+        .event(7, T::EV_EFI_VARIABLE_DRIVER_CONFIG, &secure_boot)
+        .event(
+            7,
+            T::EV_EFI_VARIABLE_DRIVER_CONFIG,
+            &variable_data(EFI_GLOBAL_VARIABLE, "PK", &[]),
+        )
+        .event(
+            7,
+            T::EV_EFI_VARIABLE_DRIVER_CONFIG,
+            &variable_data(EFI_GLOBAL_VARIABLE, "KEK", &[]),
+        )
+        .event(
+            7,
+            T::EV_EFI_VARIABLE_DRIVER_CONFIG,
+            &variable_data(EFI_IMAGE_SECURITY_DATABASE, "db", &[]),
+        )
+        .event(
+            7,
+            T::EV_EFI_VARIABLE_DRIVER_CONFIG,
+            &variable_data(EFI_IMAGE_SECURITY_DATABASE, "dbx", &[]),
+        )
+        .event(7, T::EV_SEPARATOR, &[0; 4]);
+    for pcr in 0..7 {
+        log = log.event(pcr, T::EV_SEPARATOR, &[0; 4]);
+    }
+    log = log
+        .event(
+            1,
+            T::EV_EFI_VARIABLE_BOOT,
+            &variable_data(EFI_GLOBAL_VARIABLE, "BootOrder", &[1, 0]),
+        )
+        .event_measuring(
+            4,
+            T::EV_EFI_BOOT_SERVICES_APPLICATION,
+            &[0; 32],
+            b"SYNTHETIC boot loader",
+        )
+        .event(5, T::EV_EFI_ACTION, b"Exit Boot Services Invocation");
+    let mut bytes = log.bytes;
+    if plant == BootPlant::EditedLog {
+        // The SecureBoot value is the last byte of its event data: flip it to "disabled".
+        if let Some(at) = find(&bytes, &secure_boot).map(|p| p + secure_boot.len() - 1) {
+            if let Some(b) = bytes.get_mut(at) {
+                *b = 0;
+            }
+        }
+    }
+    bytes
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 struct HostSpec {

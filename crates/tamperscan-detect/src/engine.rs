@@ -21,6 +21,7 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(crate::host::HostDetector),
         Box::new(crate::evidence::EvidenceDetector),
+        Box::new(crate::boot::BootDetector),
     ]
 }
 

@@ -13,6 +13,7 @@ mod config;
 mod error;
 mod layout;
 mod load;
+pub mod observe;
 
 pub use config::{parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig, ModelConfig};
 pub use error::{FleetError, LoadError};

@@ -3,6 +3,7 @@
 use crate::config::{parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig, ModelConfig};
 use crate::error::{FleetError, LoadError};
 use crate::layout::classify;
+use crate::observe::BootLog;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,6 +71,8 @@ pub struct Host {
     pub evidence: Vec<EvidenceItem>,
     /// Files that were not read, and why.
     pub notes: Vec<Note>,
+    /// Its TCG event logs, parsed and replayed.
+    pub boot_logs: Vec<BootLog>,
 }
 
 /// Something in the fleet directory that tamperscan did not read, with the reason.
@@ -236,11 +239,15 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         .par_iter_mut()
         .zip(host_files.into_par_iter())
         .for_each(|(host, files)| {
-            host.evidence = files
-                .iter()
-                .map(|f| read_evidence(&f.abs, &f.rel, &f.kind))
-                .collect();
+            for f in &files {
+                let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
+                if let (Some(bytes), EvidenceStatus::Read) = (&bytes, &item.status) {
+                    observe(host, &item, bytes);
+                }
+                host.evidence.push(item);
+            }
             host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
+            host.boot_logs.sort_by(|a, b| a.path.cmp(&b.path));
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
         });
@@ -340,8 +347,17 @@ fn scan_host(root: &Path, dir: &str) -> ScannedHost {
         has_host_toml,
         evidence: Vec::new(),
         notes: host_notes,
+        boot_logs: Vec::new(),
     };
     Ok((host, pending))
+}
+
+/// Turns the bytes of a parsed kind into the host's typed observation.
+fn observe(host: &mut Host, item: &EvidenceItem, bytes: &[u8]) {
+    if item.kind == EvidenceKind::EventLog {
+        host.boot_logs
+            .push(crate::observe::boot_log(&item.path, bytes));
+    }
 }
 
 fn one(path: &Path, message: impl Into<String>) -> LoadError {
@@ -516,6 +532,21 @@ fn join(a: &str, b: &str) -> String {
 /// Reads one evidence file: size against the kind's limit, SHA-256 of the raw bytes streamed in
 /// fixed-size chunks, the format from the first bytes, and whether it is what the slot requires.
 pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem {
+    read_evidence_bytes(abs, rel, kind).0
+}
+
+/// True for kinds whose bytes a layer of this build parses (kept in memory, within the kind's
+/// size limit, until the parser has made its typed observation).
+fn parsed(kind: &EvidenceKind) -> bool {
+    kind.is_text() || matches!(kind, EvidenceKind::EventLog)
+}
+
+/// [`read_evidence`], also returning the bytes of kinds that a layer parses.
+fn read_evidence_bytes(
+    abs: &Path,
+    rel: &str,
+    kind: &EvidenceKind,
+) -> (EvidenceItem, Option<Vec<u8>>) {
     let mut item = EvidenceItem {
         kind: kind.clone(),
         path: rel.to_string(),
@@ -528,7 +559,7 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
         item.status = EvidenceStatus::Unreadable {
             reason: e.to_string(),
         };
-        item
+        (item, None)
     };
     let file = match File::open(abs) {
         Ok(f) => f,
@@ -539,7 +570,7 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
             item.status = EvidenceStatus::Unreadable {
                 reason: "not a regular file".into(),
             };
-            return item;
+            return (item, None);
         }
         Ok(m) => item.size = m.len(),
         Err(e) => return unreadable(item, e),
@@ -547,7 +578,7 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
     let limit = kind.size_limit();
     let mut reader = file.take(limit + 1);
     let mut head = Vec::with_capacity(SNIFF_LEN);
-    let mut text = kind.is_text().then(Vec::new);
+    let mut kept = parsed(kind).then(Vec::new);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut read_total: u64 = 0;
@@ -569,8 +600,8 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
             break;
         }
         hasher.update(chunk);
-        if let Some(text) = text.as_mut() {
-            text.extend_from_slice(chunk);
+        if let Some(kept) = kept.as_mut() {
+            kept.extend_from_slice(chunk);
         }
     }
     let format = sniff(&head);
@@ -578,12 +609,13 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
     if item.size > limit || read_total > limit {
         item.size = item.size.max(read_total);
         item.status = EvidenceStatus::TooLarge { limit };
-        return item;
+        return (item, None);
     }
     item.size = read_total;
     item.sha256 = Some(hex(&hasher.finalize()));
-    item.status = check_format(kind, &format, &head, text.as_deref(), read_total);
-    item
+    let text = kept.as_deref().filter(|_| kind.is_text());
+    item.status = check_format(kind, &format, &head, text, read_total);
+    (item, kept)
 }
 
 /// Whether the content is what its slot promises.

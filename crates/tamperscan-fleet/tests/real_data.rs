@@ -107,7 +107,8 @@ fn a_fleet_of_real_evidence_reads_cleanly() {
             &dmi[i % dmi.len()],
             &format!("{host}/inventory/dmidecode.txt"),
         );
-        copy(&logs[i % logs.len()], &format!("{host}/boot/eventlog.bin"));
+        // Identical siblings boot identically: one real log for all of them.
+        copy(&logs[0], &format!("{host}/boot/eventlog.bin"));
         copy(&boards[i % boards.len()], &format!("{host}/board/top.jpg"));
     }
     let fleet = load(root, &|_, _| {}).unwrap();
@@ -120,6 +121,56 @@ fn a_fleet_of_real_evidence_reads_cleanly() {
         }
     }
     assert_eq!(fleet.models["m"].references[0].format, "png");
+    for host in &fleet.hosts {
+        assert!(
+            host.boot_logs[0].parsed.is_ok(),
+            "{:?}",
+            host.boot_logs[0].parsed
+        );
+    }
     let audit = tamperscan_detect::audit(&fleet);
     assert!(audit.findings.is_empty(), "{:#?}", audit.findings);
+}
+
+/// Five identical servers booting the same real firmware; on one, the digest of a PCR 0 event
+/// differs (its firmware was altered as it loaded). Only that host, only that event.
+#[test]
+fn a_real_log_with_one_altered_firmware_measurement_stands_out() {
+    let Some(data) = data_dir() else { return };
+    let path = data.join("eventlogs/python3-uefi-eventlog/201123-eventlog.bin");
+    let genuine = fs::read(&path).unwrap();
+    let log = tamperscan_tcg::parse(&genuine).unwrap();
+    let target = log
+        .events
+        .iter()
+        .find(|e| e.pcr == 0 && e.event_type == tamperscan_tcg::EventType::EV_POST_CODE)
+        .unwrap();
+    // The sha256 digest sits just before the event size field and the data.
+    let digest_at = target.data_offset as usize - 4 - 32;
+    let mut altered = genuine.clone();
+    altered[digest_at] ^= 0x5a;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("fleet.toml"), "[models.x11]\n").unwrap();
+    for i in 0..5 {
+        let host = dir.path().join(format!("hosts/h{i}"));
+        fs::create_dir_all(host.join("boot")).unwrap();
+        fs::write(host.join("host.toml"), "model = \"x11\"\n").unwrap();
+        fs::write(
+            host.join("boot/eventlog.bin"),
+            if i == 2 { &altered } else { &genuine },
+        )
+        .unwrap();
+    }
+    let fleet = load(dir.path(), &|_, _| {}).unwrap();
+    let audit = tamperscan_detect::audit(&fleet);
+    assert_eq!(audit.findings.len(), 1, "{:#?}", audit.findings);
+    let f = &audit.findings[0];
+    assert_eq!(f.host.0, "h2");
+    assert_eq!(f.kind, "boot.event_differs_from_siblings");
+    assert!(f.summary.starts_with("PCR0 EV_POST_CODE"), "{}", f.summary);
+    assert!(
+        f.summary.ends_with("differs from 4 of 4 siblings"),
+        "{}",
+        f.summary
+    );
 }

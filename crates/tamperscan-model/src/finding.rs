@@ -136,6 +136,11 @@ pub enum Reference {
         /// The policy entry.
         name: String,
     },
+    /// A rule of a published specification (the TCG PC Client PFP, the UEFI spec).
+    Specification {
+        /// The specification and section.
+        name: String,
+    },
     /// The fleet's declared configuration (`fleet.toml`, `models/`).
     Configuration {
         /// The file that declares what should be.
@@ -158,6 +163,7 @@ impl fmt::Display for Reference {
             Reference::Fleet => f.write_str("fleet-wide uniqueness"),
             Reference::Rule { id } => write!(f, "rule {id}"),
             Reference::Policy { name } => write!(f, "policy {name}"),
+            Reference::Specification { name } => write!(f, "specification {name}"),
             Reference::Configuration { path } => write!(f, "configuration {path}"),
         }
     }

@@ -1,0 +1,228 @@
+//! Measured boot: logs that do not parse, logs edited after the fact, and events that differ
+//! from what the host's same-model siblings measured.
+//!
+//! Sibling consensus covers the PCRs whose events the platform firmware alone decides and that
+//! are the same on every server of one model and firmware version: PCR 0 (S-CRTM, host and BMC
+//! firmware blobs), PCR 2 (option ROMs and drivers from add-in devices) and PCR 7 (Secure Boot
+//! policy). PCR 1 carries per-machine data (SMBIOS tables with serial numbers, boot entries with
+//! MAC addresses) and PCRs 4-14 the operating system's choices, so they are not compared.
+
+use crate::consensus::Consensus;
+use crate::engine::Detector;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use tamperscan_fleet::observe::{BootEvent, BootSummary};
+use tamperscan_fleet::{Fleet, Host};
+use tamperscan_model::{Finding, Layer, Location, Reference, Severity};
+
+/// The PCRs compared with siblings.
+pub const CONSENSUS_PCRS: [u32; 3] = [0, 2, 7];
+
+pub(crate) struct BootDetector;
+
+impl Detector for BootDetector {
+    fn name(&self) -> &'static str {
+        "boot"
+    }
+
+    fn run(&self, fleet: &Fleet) -> Vec<Finding> {
+        let mut out: Vec<Finding> = fleet.hosts.par_iter().flat_map_iter(log_findings).collect();
+        out.extend(sibling_findings(fleet));
+        out
+    }
+}
+
+fn finding(host: &Host, path: &str, kind: &str, severity: Severity, summary: String) -> Finding {
+    Finding {
+        host: host.id.clone(),
+        layer: Layer::Boot,
+        kind: kind.to_string(),
+        severity,
+        summary,
+        expected: None,
+        observed: None,
+        location: Location::new(path, ""),
+        reference: Reference::Specification {
+            name: "TCG PC Client PFP 10.4".into(),
+        },
+        pictures: Vec::new(),
+    }
+}
+
+fn event_label(e: &BootEvent) -> String {
+    format!("PCR{} {} '{}'", e.pcr, e.event_type, e.description)
+}
+
+/// Findings from one host's logs alone.
+fn log_findings(host: &Host) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for log in &host.boot_logs {
+        let summary = match &log.parsed {
+            Ok(s) => s,
+            Err(e) => {
+                let mut f = finding(
+                    host,
+                    &log.path,
+                    "boot.log_unparseable",
+                    Severity::Medium,
+                    format!("the TCG event log cannot be parsed ({e}); collect it again from /sys/kernel/security/tpm0/binary_bios_measurements"),
+                );
+                f.observed = Some(e.clone());
+                out.push(f);
+                continue;
+            }
+        };
+        // One finding per edited event, whatever the number of banks that show it.
+        let mut edited: BTreeMap<usize, Vec<&tamperscan_fleet::observe::BootDigestMismatch>> =
+            BTreeMap::new();
+        for m in &summary.digest_mismatches {
+            edited.entry(m.event).or_default().push(m);
+        }
+        for (index, mismatches) in edited {
+            let Some(event) = summary.events.iter().find(|e| e.index == index) else {
+                continue;
+            };
+            let banks: Vec<&str> = mismatches.iter().map(|m| m.bank.as_str()).collect();
+            let mut f = finding(
+                host,
+                &log.path,
+                "boot.event_digest_mismatch",
+                Severity::High,
+                format!(
+                    "event {index} ({}) records {} digests that are not the hash of its data: the log was edited after the fact",
+                    event_label(event),
+                    banks.join("+")
+                ),
+            );
+            // Show the strongest bank's digests.
+            if let Some(m) = mismatches.iter().max_by_key(|m| m.recorded.len()) {
+                f.expected = Some(format!("{}:{}", m.bank, m.computed));
+                f.observed = Some(format!("{}:{}", m.bank, m.recorded));
+            }
+            f.location.at = format!("event {index} at offset {}", event.offset);
+            out.push(f);
+        }
+        if let Some((offset, len)) = summary.trailing_garbage {
+            let mut f = finding(
+                host,
+                &log.path,
+                "boot.log_trailing_data",
+                Severity::Medium,
+                format!("{len} bytes after the last event are neither an event nor padding"),
+            );
+            f.location.at = format!("offset {offset}");
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// An event's place for comparison: PCR, type and its ordinal among the host's events of that
+/// PCR and type (events of one type keep their order across identical machines).
+type Slot = (u32, String, usize);
+
+fn slots(summary: &BootSummary) -> BTreeMap<Slot, &BootEvent> {
+    let mut ordinals: BTreeMap<(u32, &str), usize> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for e in summary
+        .events
+        .iter()
+        .filter(|e| CONSENSUS_PCRS.contains(&e.pcr))
+    {
+        let n = ordinals.entry((e.pcr, e.event_type.as_str())).or_insert(0);
+        out.insert((e.pcr, e.event_type.clone(), *n), e);
+        *n += 1;
+    }
+    out
+}
+
+fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
+    let mut by_model: BTreeMap<&str, Vec<(&Host, &str, BTreeMap<Slot, &BootEvent>)>> =
+        BTreeMap::new();
+    for host in &fleet.hosts {
+        let Some((model, _)) = &host.config.model else {
+            continue;
+        };
+        // The first parsed log of a host stands for its boot.
+        if let Some((path, summary)) = host
+            .boot_logs
+            .iter()
+            .find_map(|l| l.parsed.as_ref().ok().map(|s| (&l.path, s)))
+        {
+            by_model
+                .entry(model.as_str())
+                .or_default()
+                .push((host, path.as_str(), slots(summary)));
+        }
+    }
+    let mut out = Vec::new();
+    for (model, hosts) in by_model {
+        let all: BTreeSet<&Slot> = hosts.iter().flat_map(|(_, _, s)| s.keys()).collect();
+        for slot in all {
+            let consensus = Consensus::of(
+                hosts
+                    .iter()
+                    .map(|(h, _, s)| (&h.id, s.get(slot).map(|e| e.digest.as_str()))),
+            );
+            let Some((majority, agree)) = consensus.majority() else {
+                continue;
+            };
+            let majority_event = hosts
+                .iter()
+                .find_map(|(_, _, s)| s.get(slot).filter(|e| Some(e.digest.as_str()) == *majority));
+            for outlier in consensus.outliers() {
+                let Some((host, path, mine)) = hosts.iter().find(|(h, _, _)| &h.id == outlier.host)
+                else {
+                    continue;
+                };
+                let (kind, severity, summary, location) = match (mine.get(slot), majority_event) {
+                    (Some(e), Some(theirs)) => (
+                        "boot.event_differs_from_siblings",
+                        Severity::High,
+                        format!("{} {}", event_label(e), outlier.describe()),
+                        format!(
+                            "event {} at offset {}; siblings measure '{}'",
+                            e.index, e.offset, theirs.description
+                        ),
+                    ),
+                    (Some(e), None) => (
+                        "boot.event_added_vs_siblings",
+                        Severity::High,
+                        format!(
+                            "{} is measured here but by none of {} of {} siblings",
+                            event_label(e),
+                            outlier.differs_from,
+                            outlier.siblings
+                        ),
+                        format!("event {} at offset {}", e.index, e.offset),
+                    ),
+                    (None, Some(theirs)) => (
+                        "boot.event_missing_vs_siblings",
+                        Severity::Medium,
+                        format!(
+                            "{} is missing here, while {agree} of {} siblings measure it",
+                            event_label(theirs),
+                            outlier.siblings
+                        ),
+                        format!("PCR{} {} #{}", slot.0, slot.1, slot.2 + 1),
+                    ),
+                    (None, None) => continue,
+                };
+                let mut f = finding(host, path, kind, severity, summary);
+                f.expected = majority.map(str::to_string).or(Some("absent".into()));
+                f.observed = mine
+                    .get(slot)
+                    .map(|e| e.digest.clone())
+                    .or(Some("absent".into()));
+                f.location.at = location;
+                f.reference = Reference::Consensus {
+                    model: model.to_string(),
+                    agree,
+                    total: consensus.total(),
+                };
+                out.push(f);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,131 @@
+//! Typed observations made from evidence bytes by the format crates (which do no I/O), kept
+//! compact and owned so the bytes can be dropped as soon as a host is read.
+
+use std::collections::BTreeMap;
+use tamperscan_tcg::{check_digests, event_data, parse, replay, AlgId, LogFormat};
+
+/// One TCG event log of a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootLog {
+    /// Evidence path, relative to the fleet root.
+    pub path: String,
+    /// The parsed log, or why it could not be parsed (with the offset).
+    pub parsed: Result<BootSummary, String>,
+}
+
+/// What a parsed event log says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootSummary {
+    /// `sha1` or `crypto-agile`.
+    pub format: &'static str,
+    /// Every event after the header.
+    pub events: Vec<BootEvent>,
+    /// Replayed PCRs: bank name, PCR index, lowercase hex.
+    pub pcrs: BTreeMap<String, BTreeMap<u32, String>>,
+    /// Events whose digest is not the hash of their data.
+    pub digest_mismatches: Vec<BootDigestMismatch>,
+    /// Bytes after the last event that are not padding: (offset, length).
+    pub trailing_garbage: Option<(u64, u64)>,
+}
+
+/// One event, reduced to what detectors compare and show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootEvent {
+    /// Index in the log.
+    pub index: usize,
+    /// Offset in the log.
+    pub offset: u64,
+    /// PCR index.
+    pub pcr: u32,
+    /// The event type's name.
+    pub event_type: String,
+    /// The strongest digest the event carries (`bank:hex`), the one siblings are compared on.
+    pub digest: String,
+    /// The decoded data, one line.
+    pub description: String,
+}
+
+/// An event whose digest is not the hash of its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootDigestMismatch {
+    /// Event index.
+    pub event: usize,
+    /// The bank.
+    pub bank: String,
+    /// Digest in the log.
+    pub recorded: String,
+    /// Hash of the data.
+    pub computed: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses, replays and checks one log.
+pub fn boot_log(path: &str, bytes: &[u8]) -> BootLog {
+    let parsed = parse(bytes).map_err(|e| e.to_string()).map(|log| {
+        let strongest = [
+            AlgId::SHA512,
+            AlgId::SHA384,
+            AlgId::SHA256,
+            AlgId::SM3_256,
+            AlgId::SHA1,
+        ];
+        let skip = usize::from(log.spec_id.is_some());
+        let events = log
+            .events
+            .iter()
+            .skip(skip)
+            .map(|e| {
+                let digest = strongest
+                    .iter()
+                    .find_map(|a| e.digest(*a).map(|d| format!("{}:{}", a.name(), hex(d))))
+                    .or_else(|| {
+                        e.digests
+                            .first()
+                            .map(|(a, d)| format!("{}:{}", a.name(), hex(d)))
+                    })
+                    .unwrap_or_default();
+                BootEvent {
+                    index: e.index,
+                    offset: e.offset,
+                    pcr: e.pcr,
+                    event_type: e.event_type.to_string(),
+                    digest,
+                    description: event_data::describe(e),
+                }
+            })
+            .collect();
+        let (pcrs, _issues) = replay(&log);
+        BootSummary {
+            format: match log.format {
+                LogFormat::Sha1 => "sha1",
+                LogFormat::CryptoAgile => "crypto-agile",
+            },
+            events,
+            pcrs: pcrs
+                .banks
+                .iter()
+                .map(|(alg, bank)| (alg.name(), bank.iter().map(|(i, v)| (*i, hex(v))).collect()))
+                .collect(),
+            digest_mismatches: check_digests(&log)
+                .into_iter()
+                .map(|m| BootDigestMismatch {
+                    event: m.event,
+                    bank: m.alg.name(),
+                    recorded: hex(&m.recorded),
+                    computed: hex(&m.computed),
+                })
+                .collect(),
+            trailing_garbage: log
+                .trailing
+                .filter(|t| t.byte.is_none())
+                .map(|t| (t.offset, t.len)),
+        }
+    });
+    BootLog {
+        path: path.to_string(),
+        parsed,
+    }
+}
