@@ -136,9 +136,11 @@ fn slots(summary: &BootSummary) -> BTreeMap<Slot, &BootEvent> {
     out
 }
 
+/// A host, the path of the log that stands for its boot, and that log's comparable events.
+type HostBoot<'f> = (&'f Host, &'f str, BTreeMap<Slot, &'f BootEvent>);
+
 fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
-    let mut by_model: BTreeMap<&str, Vec<(&Host, &str, BTreeMap<Slot, &BootEvent>)>> =
-        BTreeMap::new();
+    let mut by_model: BTreeMap<&str, Vec<HostBoot<'_>>> = BTreeMap::new();
     for host in &fleet.hosts {
         let Some((model, _)) = &host.config.model else {
             continue;
