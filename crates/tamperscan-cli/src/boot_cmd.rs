@@ -1,11 +1,12 @@
 //! `tamperscan boot events|replay LOG`: read one TCG event log.
 
-use crate::{Format, EXIT_FINDINGS, EXIT_PASS};
+use crate::{Format, EXIT_FINDINGS, EXIT_PASS, EXIT_TROUBLE};
 use anyhow::{bail, Context};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tamperscan_tcg::{
     check_digests, event_data, parse, replay, EventLog, LogFormat, ReplayIssue, MAX_EVENT_SIZE,
 };
@@ -187,14 +188,55 @@ struct Mismatch {
     computed: String,
 }
 
-/// `tamperscan boot replay LOG`: exit 1 when the log shows signs of editing (digests that are
-/// not the hash of their data, or bytes after the last event that are not padding).
-pub fn replay_cmd(path: &Path, format: Format) -> anyhow::Result<u8> {
+/// `tamperscan boot replay LOG...`: logs are read and replayed in parallel; exit 1 when a log
+/// shows signs of editing (digests that are not the hash of their data, or bytes after the last
+/// event that are not padding), 2 when a file is no event log (the others are still reported).
+pub fn replay_cmd(paths: &[PathBuf], format: Format) -> anyhow::Result<u8> {
+    let docs: Vec<anyhow::Result<ReplayDocument>> =
+        paths.par_iter().map(|p| replay_one(p)).collect();
+    let mut code = EXIT_PASS;
+    let mut out = std::io::stdout().lock();
+    let mut json_docs = Vec::new();
+    for (path, doc) in paths.iter().zip(docs) {
+        let doc = match doc {
+            Ok(doc) => doc,
+            Err(e) if paths.len() == 1 => return Err(e),
+            Err(e) => {
+                eprintln!("tamperscan: {}: {e:#}", path.display());
+                code = EXIT_TROUBLE;
+                continue;
+            }
+        };
+        let suspicious = !doc.digest_mismatches.is_empty()
+            || doc.trailing.as_ref().is_some_and(|t| t.padding.is_none());
+        if suspicious && code == EXIT_PASS {
+            code = EXIT_FINDINGS;
+        }
+        match format {
+            Format::Json => json_docs.push(doc),
+            Format::Text => write_replay_text(&mut out, &doc)?,
+        }
+    }
+    if format == Format::Json {
+        // One log: its document; several: an array of them.
+        if paths.len() == 1 {
+            if let Some(doc) = json_docs.first() {
+                serde_json::to_writer_pretty(&mut out, doc)?;
+            }
+        } else {
+            serde_json::to_writer_pretty(&mut out, &json_docs)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(code)
+}
+
+fn replay_one(path: &Path) -> anyhow::Result<ReplayDocument> {
     let bytes = read_log(path)?;
     let log = parse_or_explain(path, &bytes)?;
     let (pcrs, issues) = replay(&log);
     let mismatches = check_digests(&log);
-    let doc = ReplayDocument {
+    Ok(ReplayDocument {
         file: path.display().to_string(),
         format: format_name(log.format),
         events: log.events.len(),
@@ -221,48 +263,40 @@ pub fn replay_cmd(path: &Path, format: Format) -> anyhow::Result<u8> {
             .collect(),
         issues: issues.iter().map(describe_issue).collect(),
         trailing: trailing(&log),
-    };
-    let suspicious = !doc.digest_mismatches.is_empty()
-        || doc.trailing.as_ref().is_some_and(|t| t.padding.is_none());
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-        Format::Text => {
-            writeln!(
-                out,
-                "{}: {} log, {} events",
-                doc.file, doc.format, doc.events
-            )?;
-            for (bank, values) in &doc.pcrs {
-                let mut sorted: Vec<(&String, &String)> = values.iter().collect();
-                sorted.sort_by_key(|(k, _)| k.parse::<u32>().unwrap_or(u32::MAX));
-                for (pcr, value) in sorted {
-                    writeln!(out, "{bank:<7} PCR{pcr:<2} {value}")?;
-                }
-            }
-            for m in &doc.digest_mismatches {
-                writeln!(
-                    out,
-                    "EDITED? event {} (PCR{} {}) {} digest {} is not the hash of its data ({})",
-                    m.event, m.pcr, m.event_type, m.bank, m.recorded, m.computed
-                )?;
-            }
-            for i in &doc.issues {
-                writeln!(out, "note: {i}")?;
-            }
-            if let Some(t) = doc.trailing.as_ref().filter(|t| t.padding.is_none()) {
-                writeln!(
-                    out,
-                    "SUSPICIOUS: {} bytes after the last event at offset {} are not padding",
-                    t.length, t.offset
-                )?;
-            }
+    })
+}
+
+fn write_replay_text(out: &mut impl Write, doc: &ReplayDocument) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{}: {} log, {} events",
+        doc.file, doc.format, doc.events
+    )?;
+    for (bank, values) in &doc.pcrs {
+        let mut sorted: Vec<(&String, &String)> = values.iter().collect();
+        sorted.sort_by_key(|(k, _)| k.parse::<u32>().unwrap_or(u32::MAX));
+        for (pcr, value) in sorted {
+            writeln!(out, "{bank:<7} PCR{pcr:<2} {value}")?;
         }
     }
-    Ok(if suspicious { EXIT_FINDINGS } else { EXIT_PASS })
+    for m in &doc.digest_mismatches {
+        writeln!(
+            out,
+            "EDITED? event {} (PCR{} {}) {} digest {} is not the hash of its data ({})",
+            m.event, m.pcr, m.event_type, m.bank, m.recorded, m.computed
+        )?;
+    }
+    for i in &doc.issues {
+        writeln!(out, "note: {i}")?;
+    }
+    if let Some(t) = doc.trailing.as_ref().filter(|t| t.padding.is_none()) {
+        writeln!(
+            out,
+            "SUSPICIOUS: {} bytes after the last event at offset {} are not padding",
+            t.length, t.offset
+        )?;
+    }
+    Ok(())
 }
 
 fn describe_issue(issue: &ReplayIssue) -> String {

@@ -78,14 +78,16 @@ enum BootCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Replay a TCG event log into PCR values (every bank) and check its digests
+    /// Replay TCG event logs into PCR values (every bank) and check their digests
     ///
-    /// StartupLocality sets PCR 0's start, EV_NO_ACTION is never extended. Exits 1 when an
-    /// event's digest is not the hash of its data (the log was edited after the fact) or
-    /// bytes that are not padding follow the last event; 2 when the file is no event log.
+    /// StartupLocality sets PCR 0's start, EV_NO_ACTION is never extended. Several logs are
+    /// replayed in parallel (JSON: an array). Exits 1 when an event's digest is not the hash
+    /// of its data (the log was edited after the fact) or bytes that are not padding follow the
+    /// last event; 2 when a file is no event log.
     Replay {
-        /// The event log
-        log: PathBuf,
+        /// The event logs
+        #[arg(required = true, value_name = "LOG")]
+        logs: Vec<PathBuf>,
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -156,7 +158,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Audit(args) => audit_cmd::run(&args.dir, &args.output),
         Command::Boot(BootCommand::Events { log, format }) => boot_cmd::events(&log, format),
-        Command::Boot(BootCommand::Replay { log, format }) => boot_cmd::replay_cmd(&log, format),
+        Command::Boot(BootCommand::Replay { logs, format }) => boot_cmd::replay_cmd(&logs, format),
         Command::Demo(args) => {
             demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
         }

@@ -225,3 +225,80 @@ fn help_reads_like_a_well_kept_tool() {
     let o = tamperscan(&["audit"]);
     assert_eq!(o.status.code(), Some(2), "usage errors are trouble");
 }
+
+#[test]
+fn boot_replay_json_has_the_shape_of_the_shared_expected_pcrs() {
+    let Some(data) = tamperscan_testdata::data_dir() else {
+        return;
+    };
+    let log = data.join("eventlogs/go-eventlog/glinux-alex.bin");
+    let o = tamperscan(&["boot", "replay", log.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let expected: serde_json::Value = serde_json::from_slice(
+        &fs::read(data.join("eventlogs/go-eventlog/glinux-alex.bin.expected.json")).unwrap(),
+    )
+    .unwrap();
+    for (bank, values) in expected["expected"]["pcrs"].as_object().unwrap() {
+        for (pcr, value) in values.as_object().unwrap() {
+            assert_eq!(&doc["pcrs"][bank][pcr], value, "{bank} PCR{pcr}");
+        }
+    }
+    let o = tamperscan(&["boot", "events", log.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["events"].as_array().unwrap().len(), 29);
+    assert_eq!(
+        doc["events"][1]["description"].as_str().unwrap().is_empty(),
+        false
+    );
+}
+
+#[test]
+fn boot_commands_refuse_garbage_and_flag_edited_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.bin");
+    fs::write(&junk, b"this is not an event log, it is a sentence").unwrap();
+    let o = tamperscan(&["boot", "replay", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a TCG event log"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("offset"), "{}", stderr(&o));
+
+    let demo = dir.path().join("demo");
+    assert_eq!(
+        tamperscan(&["demo", "--out", demo.to_str().unwrap(), "--no-store"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let edited = demo.join("hosts/srv-b-03/boot/eventlog.bin");
+    let genuine = demo.join("hosts/srv-b-01/boot/eventlog.bin");
+    let o = tamperscan(&["boot", "replay", edited.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("EDITED? event 4 (PCR7 EV_EFI_VARIABLE_DRIVER_CONFIG)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = tamperscan(&[
+        "boot",
+        "replay",
+        genuine.to_str().unwrap(),
+        edited.to_str().unwrap(),
+        junk.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "one bad file among several is trouble"
+    );
+    let docs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(docs.as_array().unwrap().len(), 2);
+    assert_eq!(docs[1]["digest_mismatches"].as_array().unwrap().len(), 2);
+}
