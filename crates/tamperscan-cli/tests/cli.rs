@@ -248,10 +248,7 @@ fn boot_replay_json_has_the_shape_of_the_shared_expected_pcrs() {
     assert_eq!(o.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["events"].as_array().unwrap().len(), 29);
-    assert_eq!(
-        doc["events"][1]["description"].as_str().unwrap().is_empty(),
-        false
-    );
+    assert!(!doc["events"][1]["description"].as_str().unwrap().is_empty());
 }
 
 #[test]
