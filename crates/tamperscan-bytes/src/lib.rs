@@ -9,10 +9,12 @@
 
 mod error;
 mod guid;
+mod hex;
 mod reader;
 pub mod sniff;
 pub mod text;
 
 pub use error::{Error, ErrorKind};
 pub use guid::Guid;
+pub use hex::hex;
 pub use reader::Reader;

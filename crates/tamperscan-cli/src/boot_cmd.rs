@@ -7,16 +7,13 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use tamperscan_bytes::hex;
 use tamperscan_tcg::{
     check_digests, event_data, parse, replay, EventLog, LogFormat, ReplayIssue, MAX_EVENT_SIZE,
 };
 
 /// The largest log file read (real logs are tens of KiB; firmware log areas at most a few MiB).
 const LOG_SIZE_LIMIT: u64 = 4 * MAX_EVENT_SIZE;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
     let file =

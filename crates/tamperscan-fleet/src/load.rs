@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use tamperscan_bytes::hex;
 use tamperscan_bytes::sniff::{png_header, sniff, Format, SNIFF_LEN};
 use tamperscan_bytes::text::as_text;
 use tamperscan_model::{EvidenceItem, EvidenceKind, EvidenceStatus, HostId};
@@ -671,14 +672,4 @@ fn check_format(
         ),
         _ => EvidenceStatus::Read,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }

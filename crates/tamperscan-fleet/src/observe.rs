@@ -2,6 +2,7 @@
 //! compact and owned so the bytes can be dropped as soon as a host is read.
 
 use std::collections::BTreeMap;
+use tamperscan_bytes::hex;
 use tamperscan_tcg::{check_digests, event_data, parse, replay, AlgId, LogFormat};
 
 /// One TCG event log of a host.
@@ -56,10 +57,6 @@ pub struct BootDigestMismatch {
     pub recorded: String,
     /// Hash of the data.
     pub computed: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Parses, replays and checks one log.

@@ -12,6 +12,7 @@ mod digest_check;
 pub mod event_data;
 mod event_log;
 mod event_type;
+pub mod quote;
 mod replay;
 mod spec_id_event;
 pub mod writer;
