@@ -3,7 +3,11 @@
 /// `bytes` as lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     fn digit(nibble: u8) -> char {
-        char::from(if nibble < 10 { b'0' + nibble } else { b'a' + nibble - 10 })
+        char::from(if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'a' + nibble - 10
+        })
     }
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use tamperscan_fleet::observe::{BootEvent, BootSummary};
 use tamperscan_fleet::{Fleet, Host};
 use tamperscan_model::{Finding, Layer, Location, Reference, Severity};
+use tamperscan_tcg::{AlgId, EventType};
 
-/// The PCRs compared with siblings.
-pub const CONSENSUS_PCRS: [u32; 3] = [0, 2, 7];
+use tamperscan_bytes::hex;
+pub use tamperscan_fleet::observe::CONSENSUS_PCRS;
 
 pub(crate) struct BootDetector;
 
@@ -119,18 +120,22 @@ fn log_findings(host: &Host) -> Vec<Finding> {
 
 /// An event's place for comparison: PCR, type and its ordinal among the host's events of that
 /// PCR and type (events of one type keep their order across identical machines).
-type Slot = (u32, String, usize);
+type Slot = (u32, EventType, usize);
+
+fn digest_text((alg, digest): &(AlgId, Vec<u8>)) -> String {
+    format!("{alg}:{}", hex(digest))
+}
 
 fn slots(summary: &BootSummary) -> BTreeMap<Slot, &BootEvent> {
-    let mut ordinals: BTreeMap<(u32, &str), usize> = BTreeMap::new();
+    let mut ordinals: BTreeMap<(u32, EventType), usize> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for e in summary
         .events
         .iter()
         .filter(|e| CONSENSUS_PCRS.contains(&e.pcr))
     {
-        let n = ordinals.entry((e.pcr, e.event_type.as_str())).or_insert(0);
-        out.insert((e.pcr, e.event_type.clone(), *n), e);
+        let n = ordinals.entry((e.pcr, e.event_type)).or_insert(0);
+        out.insert((e.pcr, e.event_type, *n), e);
         *n += 1;
     }
     out
@@ -164,14 +169,17 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
             let consensus = Consensus::of(
                 hosts
                     .iter()
-                    .map(|(h, _, s)| (&h.id, s.get(slot).map(|e| e.digest.as_str()))),
+                    .map(|(h, _, s)| (&h.id, s.get(slot).map(|e| &e.digest))),
             );
             let Some((majority, agree)) = consensus.majority() else {
                 continue;
             };
+            if consensus.outliers().is_empty() {
+                continue;
+            }
             let majority_event = hosts
                 .iter()
-                .find_map(|(_, _, s)| s.get(slot).filter(|e| Some(e.digest.as_str()) == *majority));
+                .find_map(|(_, _, s)| s.get(slot).filter(|e| Some(&e.digest) == *majority));
             for outlier in consensus.outliers() {
                 let Some((host, path, mine)) = hosts.iter().find(|(h, _, _)| &h.id == outlier.host)
                 else {
@@ -211,11 +219,11 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
                     (None, None) => continue,
                 };
                 let mut f = finding(host, path, kind, severity, summary);
-                f.expected = majority.map(str::to_string).or(Some("absent".into()));
-                f.observed = mine
-                    .get(slot)
-                    .map(|e| e.digest.clone())
-                    .or(Some("absent".into()));
+                f.expected = Some(majority.map_or("absent".into(), digest_text));
+                f.observed = Some(
+                    mine.get(slot)
+                        .map_or("absent".into(), |e| digest_text(&e.digest)),
+                );
                 f.location.at = location;
                 f.reference = Reference::Consensus {
                     model: model.to_string(),

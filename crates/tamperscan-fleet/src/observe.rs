@@ -1,9 +1,14 @@
 //! Typed observations made from evidence bytes by the format crates (which do no I/O), kept
 //! compact and owned so the bytes can be dropped as soon as a host is read.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use tamperscan_bytes::hex;
-use tamperscan_tcg::{check_digests, event_data, parse, replay, AlgId, LogFormat};
+use tamperscan_tcg::{check_digests, event_data, parse, replay, AlgId, EventType, LogFormat, Pcrs};
+
+/// The PCRs whose events are kept for comparison with siblings: those the platform firmware
+/// alone decides (0: S-CRTM and firmware blobs, 2: add-in device code, 7: Secure Boot policy).
+/// PCR 1 holds per-machine data and PCRs 4 and up the operating system's choices.
+pub const CONSENSUS_PCRS: [u32; 3] = [0, 2, 7];
 
 /// One TCG event log of a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,10 +24,13 @@ pub struct BootLog {
 pub struct BootSummary {
     /// `sha1` or `crypto-agile`.
     pub format: &'static str,
-    /// Every event after the header.
+    /// How many events the log holds (the header included).
+    pub event_count: usize,
+    /// The events detectors look at: those of [`CONSENSUS_PCRS`] and those whose digest does
+    /// not match their data. Keeping only these keeps a 100,000-host fleet in memory.
     pub events: Vec<BootEvent>,
-    /// Replayed PCRs: bank name, PCR index, lowercase hex.
-    pub pcrs: BTreeMap<String, BTreeMap<u32, String>>,
+    /// Replayed PCRs.
+    pub pcrs: Pcrs,
     /// Events whose digest is not the hash of their data.
     pub digest_mismatches: Vec<BootDigestMismatch>,
     /// Bytes after the last event that are not padding: (offset, length).
@@ -38,10 +46,10 @@ pub struct BootEvent {
     pub offset: u64,
     /// PCR index.
     pub pcr: u32,
-    /// The event type's name.
-    pub event_type: String,
-    /// The strongest digest the event carries (`bank:hex`), the one siblings are compared on.
-    pub digest: String,
+    /// The event type.
+    pub event_type: EventType,
+    /// The strongest digest the event carries, the one siblings are compared on.
+    pub digest: (AlgId, Vec<u8>),
     /// The decoded data, one line.
     pub description: String,
 }
@@ -69,26 +77,25 @@ pub fn boot_log(path: &str, bytes: &[u8]) -> BootLog {
             AlgId::SM3_256,
             AlgId::SHA1,
         ];
+        let mismatches = check_digests(&log);
+        let edited: BTreeSet<usize> = mismatches.iter().map(|m| m.event).collect();
         let skip = usize::from(log.spec_id.is_some());
         let events = log
             .events
             .iter()
             .skip(skip)
+            .filter(|e| CONSENSUS_PCRS.contains(&e.pcr) || edited.contains(&e.index))
             .map(|e| {
                 let digest = strongest
                     .iter()
-                    .find_map(|a| e.digest(*a).map(|d| format!("{}:{}", a.name(), hex(d))))
-                    .or_else(|| {
-                        e.digests
-                            .first()
-                            .map(|(a, d)| format!("{}:{}", a.name(), hex(d)))
-                    })
-                    .unwrap_or_default();
+                    .find_map(|a| e.digest(*a).map(|d| (*a, d.to_vec())))
+                    .or_else(|| e.digests.first().map(|(a, d)| (*a, d.to_vec())))
+                    .unwrap_or((AlgId::SHA1, Vec::new()));
                 BootEvent {
                     index: e.index,
                     offset: e.offset,
                     pcr: e.pcr,
-                    event_type: e.event_type.to_string(),
+                    event_type: e.event_type,
                     digest,
                     description: event_data::describe(e),
                 }
@@ -100,13 +107,10 @@ pub fn boot_log(path: &str, bytes: &[u8]) -> BootLog {
                 LogFormat::Sha1 => "sha1",
                 LogFormat::CryptoAgile => "crypto-agile",
             },
+            event_count: log.events.len(),
             events,
-            pcrs: pcrs
-                .banks
-                .iter()
-                .map(|(alg, bank)| (alg.name(), bank.iter().map(|(i, v)| (*i, hex(v))).collect()))
-                .collect(),
-            digest_mismatches: check_digests(&log)
+            pcrs,
+            digest_mismatches: mismatches
                 .into_iter()
                 .map(|m| BootDigestMismatch {
                     event: m.event,
