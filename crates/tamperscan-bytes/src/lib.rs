@@ -16,5 +16,5 @@ pub mod text;
 
 pub use error::{Error, ErrorKind};
 pub use guid::Guid;
-pub use hex::hex;
+pub use hex::{hex, unhex};
 pub use reader::Reader;

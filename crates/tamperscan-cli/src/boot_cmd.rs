@@ -310,3 +310,127 @@ fn describe_issue(issue: &ReplayIssue) -> String {
         }
     }
 }
+
+/// Arguments of `tamperscan boot verify`.
+pub struct VerifyArgs<'a> {
+    /// `TPMS_ATTEST`.
+    pub quote: &'a Path,
+    /// `TPMT_SIGNATURE`.
+    pub signature: &'a Path,
+    /// The attestation key.
+    pub ak: &'a Path,
+    /// Expected nonce, hex.
+    pub nonce: Option<&'a str>,
+    /// Event log whose replay the quote must cover.
+    pub log: Option<&'a Path>,
+}
+
+#[derive(Serialize)]
+struct VerifyDocument {
+    ok: bool,
+    signature_valid: bool,
+    is_quote: bool,
+    nonce_matches: Option<bool>,
+    pcr_digest_matches: Option<bool>,
+    selected: Vec<String>,
+    extra_data: String,
+    pcr_digest: Option<String>,
+    clock: u64,
+    reset_count: u32,
+    restart_count: u32,
+    firmware_version: String,
+}
+
+fn read_small(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open the {what} {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(1024 * 1024 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() > 1024 * 1024 {
+        bail!("{} is larger than 1 MiB; no {what} is", path.display());
+    }
+    Ok(bytes)
+}
+
+/// `tamperscan boot verify`: exit 0 when every check passes, 1 when one fails.
+pub fn verify(args: &VerifyArgs<'_>, format: Format) -> anyhow::Result<u8> {
+    use tamperscan_tcg::quote::{parse_ak, parse_attest, verify_quote};
+    let quote = read_small(args.quote, "quote")?;
+    let signature = read_small(args.signature, "signature")?;
+    let ak_bytes = read_small(args.ak, "attestation key")?;
+    let ak = parse_ak(&ak_bytes).with_context(|| {
+        format!(
+            "{} is not an attestation key (PEM, DER or TPM2B_PUBLIC)",
+            args.ak.display()
+        )
+    })?;
+    let nonce = match args.nonce {
+        Some(h) => {
+            Some(tamperscan_bytes::unhex(h).with_context(|| format!("--nonce {h:?} is not hex"))?)
+        }
+        None => None,
+    };
+    let log_bytes = match args.log {
+        Some(p) => Some(read_log(p)?),
+        None => None,
+    };
+    let pcrs = match (&log_bytes, args.log) {
+        (Some(bytes), Some(path)) => Some(replay(&parse_or_explain(path, bytes)?).0),
+        _ => None,
+    };
+    let attest = parse_attest(&quote)
+        .with_context(|| format!("{} is not a TPMS_ATTEST", args.quote.display()))?;
+    let verdict = verify_quote(&quote, &signature, &ak, nonce.as_deref(), pcrs.as_ref())
+        .with_context(|| format!("{} is not a TPMT_SIGNATURE", args.signature.display()))?;
+    let doc = VerifyDocument {
+        ok: verdict.ok(),
+        signature_valid: verdict.signature_valid,
+        is_quote: verdict.is_quote,
+        nonce_matches: verdict.nonce_matches,
+        pcr_digest_matches: verdict.pcr_digest_matches,
+        selected: verdict.selected.clone(),
+        extra_data: hex(attest.extra_data),
+        pcr_digest: attest.quote.as_ref().map(|q| hex(q.pcr_digest)),
+        clock: attest.clock,
+        reset_count: attest.reset_count,
+        restart_count: attest.restart_count,
+        firmware_version: format!("0x{:016x}", attest.firmware_version),
+    };
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            let mark = |b: Option<bool>| match b {
+                Some(true) => "ok",
+                Some(false) => "FAILED",
+                None => "not checked",
+            };
+            writeln!(
+                out,
+                "quote {}: {}",
+                args.quote.display(),
+                if doc.ok { "VERIFIED" } else { "NOT VERIFIED" }
+            )?;
+            writeln!(out, "  signature:  {}", mark(Some(doc.signature_valid)))?;
+            writeln!(out, "  quote type: {}", mark(Some(doc.is_quote)))?;
+            writeln!(
+                out,
+                "  nonce:      {} (extraData {})",
+                mark(doc.nonce_matches),
+                doc.extra_data
+            )?;
+            writeln!(
+                out,
+                "  PCR digest: {} (covers {})",
+                mark(doc.pcr_digest_matches),
+                doc.selected.join(", ")
+            )?;
+        }
+    }
+    Ok(if doc.ok { EXIT_PASS } else { EXIT_FINDINGS })
+}

@@ -92,6 +92,32 @@ enum BootCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Verify a TPM 2.0 quote: signature, type, nonce, and PCR digest against a replayed log
+    ///
+    /// Takes the files tpm2_quote writes (-m TPMS_ATTEST, -s TPMT_SIGNATURE) and the
+    /// attestation key as PEM, DER or TPM2B_PUBLIC (tpm2_createak -u). Signatures:
+    /// RSASSA-PKCS1-v1_5, RSA-PSS, ECDSA on P-256 and P-384. Exits 0 when every check passes,
+    /// 1 when one fails, 2 on unreadable input.
+    Verify {
+        /// The quote (TPMS_ATTEST)
+        #[arg(long, value_name = "FILE")]
+        quote: PathBuf,
+        /// Its signature (TPMT_SIGNATURE)
+        #[arg(long, value_name = "FILE")]
+        signature: PathBuf,
+        /// The attestation key (PEM, DER or TPM2B_PUBLIC)
+        #[arg(long, value_name = "FILE")]
+        ak: PathBuf,
+        /// The nonce the verifier sent, in hex (checked against extraData)
+        #[arg(long, value_name = "HEX")]
+        nonce: Option<String>,
+        /// The event log the quote must cover (its replayed PCRs are checked against pcrDigest)
+        #[arg(long, value_name = "LOG")]
+        log: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 /// Output format of data on stdout.
@@ -159,6 +185,23 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit_cmd::run(&args.dir, &args.output),
         Command::Boot(BootCommand::Events { log, format }) => boot_cmd::events(&log, format),
         Command::Boot(BootCommand::Replay { logs, format }) => boot_cmd::replay_cmd(&logs, format),
+        Command::Boot(BootCommand::Verify {
+            quote,
+            signature,
+            ak,
+            nonce,
+            log,
+            format,
+        }) => boot_cmd::verify(
+            &boot_cmd::VerifyArgs {
+                quote: &quote,
+                signature: &signature,
+                ak: &ak,
+                nonce: nonce.as_deref(),
+                log: log.as_deref(),
+            },
+            format,
+        ),
         Command::Demo(args) => {
             demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
         }

@@ -31,7 +31,7 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     assert!(text.contains("fleet demo [SYNTHETIC]: 12 hosts"), "{text}");
     assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
     assert!(
-        text.contains("demo check: all 5 planted implants found, no false alarm"),
+        text.contains("demo check: all 6 planted implants found, no false alarm"),
         "{text}"
     );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
@@ -70,10 +70,10 @@ fn audit_json_follows_the_documented_schema() {
     assert_eq!(doc["schema"], "tamperscan.audit/1");
     assert_eq!(doc["fleet"]["synthetic"], true);
     assert_eq!(doc["summary"]["hosts"], 12);
-    assert_eq!(doc["summary"]["fail"], 4);
+    assert_eq!(doc["summary"]["fail"], 5);
     assert_eq!(doc["summary"]["suspect"], 1);
-    assert_eq!(doc["summary"]["pass"], 7);
-    assert_eq!(doc["summary"]["by_layer"]["boot"], 2);
+    assert_eq!(doc["summary"]["pass"], 6);
+    assert_eq!(doc["summary"]["by_layer"]["boot"], 3);
     assert!(doc["since_last"].is_null());
     let hosts = doc["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 12);
@@ -298,4 +298,85 @@ fn boot_commands_refuse_garbage_and_flag_edited_logs() {
     let docs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(docs.as_array().unwrap().len(), 2);
     assert_eq!(docs[1]["digest_mismatches"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn boot_verify_checks_real_and_demo_quotes() {
+    let Some(data) = tamperscan_testdata::data_dir() else {
+        return;
+    };
+    let d = data.join("eventlogs/keylime-quote");
+    let arg = |f: &str| d.join(f).to_string_lossy().into_owned();
+    let (quote, sig, ak) = (arg("quote.out"), arg("quotesig.out"), arg("ak.pub"));
+    let nonce = "db1db298db6d60e6385b7231743e9c3056a18003";
+    let o = tamperscan(&[
+        "boot",
+        "verify",
+        "--quote",
+        &quote,
+        "--signature",
+        &sig,
+        "--ak",
+        &ak,
+        "--nonce",
+        nonce,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["signature_valid"], true);
+    assert_eq!(doc["nonce_matches"], true);
+    let o = tamperscan(&[
+        "boot",
+        "verify",
+        "--quote",
+        &quote,
+        "--signature",
+        &sig,
+        "--ak",
+        &ak,
+        "--nonce",
+        "00",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("nonce:      FAILED"), "{}", stdout(&o));
+    let o = tamperscan(&[
+        "boot",
+        "verify",
+        "--quote",
+        &sig,
+        "--signature",
+        &sig,
+        "--ak",
+        &ak,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "a signature is no quote");
+
+    // The demo's quotes: genuine on srv-b-01, from another boot on srv-b-04.
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    assert_eq!(
+        tamperscan(&["demo", "--out", demo.to_str().unwrap(), "--no-store"])
+            .status
+            .code(),
+        Some(0)
+    );
+    for (host, code) in [("srv-b-01", 0), ("srv-b-04", 1)] {
+        let h = demo.join("hosts").join(host).join("boot");
+        let p = |f: &str| h.join(f).to_string_lossy().into_owned();
+        let o = tamperscan(&[
+            "boot",
+            "verify",
+            "--quote",
+            &p("quote.msg"),
+            "--signature",
+            &p("quote.sig"),
+            "--ak",
+            &p("ak.pub"),
+            "--log",
+            &p("eventlog.bin"),
+        ]);
+        assert_eq!(o.status.code(), Some(code), "{host}: {}", stdout(&o));
+    }
 }

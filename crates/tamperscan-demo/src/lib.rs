@@ -163,11 +163,27 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                     description: "the SecureBoot variable in the event log was changed after the fact (digest left as it was)".into(),
                 });
             }
-            write(
-                dir,
-                &format!("hosts/{host}/boot/eventlog.bin"),
-                &boot_log(model, boot),
-            )?;
+            let log = boot_log(model, boot);
+            write(dir, &format!("hosts/{host}/boot/eventlog.bin"), &log)?;
+
+            // A TPM quote over PCRs 0-7 of that boot, signed by the host's attestation key.
+            let mut quoted_log = log.clone();
+            if m == 1 && i == 4 {
+                // The quote comes from another boot than the log claims: one whose BMC
+                // firmware measurement differs.
+                quoted_log = boot_log(model, BootPlant::ModifiedBmcFirmware);
+                planted.push(Planted {
+                    host: host.clone(),
+                    layer: "boot".into(),
+                    kind: "boot.quote_invalid".into(),
+                    description: "the TPM quote's PCR digest is not that of the event log: the log hides what the TPM measured".into(),
+                });
+            }
+            if let Some((attest, sig, ak)) = quote_for(&host, &quoted_log, &h.quote_nonce) {
+                write(dir, &format!("hosts/{host}/boot/quote.msg"), &attest)?;
+                write(dir, &format!("hosts/{host}/boot/quote.sig"), &sig)?;
+                write(dir, &format!("hosts/{host}/boot/ak.pub"), &ak)?;
+            }
         }
     }
     planted.sort();
@@ -276,6 +292,22 @@ fn boot_log(model: &str, plant: BootPlant) -> Vec<u8> {
     bytes
 }
 
+/// A quote (TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC) over sha256 PCRs 0-7 of `log`'s replay,
+/// signed with a P-256 key derived from the host's name.
+fn quote_for(host: &str, log: &[u8], nonce: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    use tamperscan_tcg::AlgId;
+    let (pcrs, _) = tamperscan_tcg::replay(&tamperscan_tcg::parse(log).ok()?);
+    let selections = vec![(AlgId::SHA256, (0..8).collect::<Vec<u32>>())];
+    let digest = tamperscan_tcg::quote::expected_pcr_digest(&selections, &pcrs, AlgId::SHA256)?;
+    let attest = tamperscan_tcg::writer::quote_attest(nonce, &selections, &digest);
+    let secret: [u8; 32] = AlgId::SHA256
+        .hash(&[b"SYNTHETIC demo attestation key/", host.as_bytes()])?
+        .try_into()
+        .ok()?;
+    let (sig, public) = tamperscan_tcg::writer::sign_quote_p256(&secret, &attest)?;
+    Some((attest, sig, public))
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -290,6 +322,7 @@ struct HostSpec {
     board_serial: String,
     system_serial: String,
     smbios_uuid: String,
+    quote_nonce: Vec<u8>,
 }
 
 impl HostSpec {
@@ -320,6 +353,7 @@ impl HostSpec {
                 (m * 0x100 + i) & 0xffff,
                 fnv(&format!("{host}/uuid")) & 0xffff_ffff_ffff
             ),
+            quote_nonce: fnv(&format!("{host}/nonce")).to_be_bytes().to_vec(),
         }
     }
 
@@ -328,7 +362,8 @@ impl HostSpec {
             "# SYNTHETIC host of the tamperscan demo fleet.\n\
              model = \"{}\"\nsite = \"{}\"\nrack = \"{}\"\nlot = \"{}\"\n\
              bmc_address = \"{}\"\nbmc_mac = \"{}\"\n\
-             board_serial = \"{}\"\nsystem_serial = \"{}\"\nsmbios_uuid = \"{}\"\n",
+             board_serial = \"{}\"\nsystem_serial = \"{}\"\nsmbios_uuid = \"{}\"\n\
+             quote_nonce = \"{}\"\n",
             self.model,
             self.site,
             self.rack,
@@ -337,7 +372,8 @@ impl HostSpec {
             self.bmc_mac,
             self.board_serial,
             self.system_serial,
-            self.smbios_uuid
+            self.smbios_uuid,
+            tamperscan_bytes::hex(&self.quote_nonce)
         )
     }
 }

@@ -54,9 +54,62 @@ fn event_label(e: &BootEvent) -> String {
     format!("PCR{} {} '{}'", e.pcr, e.event_type, e.description)
 }
 
+/// Findings about a host's TPM quote.
+fn quote_findings(host: &Host) -> Option<Finding> {
+    let quote = host.quote.as_ref()?;
+    let (kind, severity, summary, observed) = match &quote.verdict {
+        None => (
+            "boot.quote_incomplete",
+            Severity::Low,
+            format!(
+                "a TPM quote was collected without {}, so it cannot be verified",
+                quote.missing.join(" or ")
+            ),
+            None,
+        ),
+        Some(Err(e)) => (
+            "boot.quote_unparseable",
+            Severity::Medium,
+            format!("the TPM quote cannot be read ({e}); collect it again"),
+            Some(e.clone()),
+        ),
+        Some(Ok(v)) if v.ok() => return None,
+        Some(Ok(v)) => {
+            let mut failed = Vec::new();
+            if !v.signature_valid {
+                failed.push("its signature does not verify with the attestation key");
+            }
+            if !v.is_quote {
+                failed.push("the signed structure is not a quote");
+            }
+            if v.nonce_matches == Some(false) {
+                failed.push("it carries another nonce than the one sent (a replayed quote)");
+            }
+            if v.pcr_digest_matches == Some(false) {
+                failed.push("its PCR digest is not that of the replayed event log (the log does not describe the boot the TPM measured)");
+            }
+            (
+                "boot.quote_invalid",
+                Severity::High,
+                format!("the TPM quote fails: {}", failed.join("; ")),
+                Some(failed.join("; ")),
+            )
+        }
+    };
+    let mut f = finding(host, &quote.path, kind, severity, summary);
+    f.observed = observed;
+    f.reference = Reference::Specification {
+        name: "TPM 2.0 Library Part 3, TPM2_Quote".into(),
+    };
+    if let Some(Ok(v)) = &quote.verdict {
+        f.location.at = format!("quote over {}", v.selected.join(", "));
+    }
+    Some(f)
+}
+
 /// Findings from one host's logs alone.
 fn log_findings(host: &Host) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut out: Vec<Finding> = quote_findings(host).into_iter().collect();
     for log in &host.boot_logs {
         let summary = match &log.parsed {
             Ok(s) => s,

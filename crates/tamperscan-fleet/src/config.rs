@@ -77,6 +77,8 @@ pub struct HostConfig {
     pub placeholders: Vec<(IdentifierKind, String)>,
     /// Explicit evidence files: slot path (`firmware/bmc.bin`) to file path, with its line.
     pub evidence: Vec<(String, String, (usize, usize))>,
+    /// The nonce the collector sent with the TPM quote (`quote_nonce`, hex), decoded.
+    pub quote_nonce: Option<Vec<u8>>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +100,7 @@ struct HostToml {
     smbios_uuid: Option<String>,
     bmc_mac: Option<Spanned<String>>,
     tpm_ek_sha256: Option<String>,
+    quote_nonce: Option<Spanned<String>>,
     #[serde(default)]
     evidence: BTreeMap<String, Spanned<String>>,
 }
@@ -163,6 +166,20 @@ pub fn parse_host_toml(bytes: &[u8], path: &Path) -> Result<HostConfig, FleetErr
         match Identifier::new(kind, &value) {
             Some(id) => config.identifiers.push(id),
             None => config.placeholders.push((kind, value)),
+        }
+    }
+    if let Some(nonce) = &raw.quote_nonce {
+        let text = nonce.get_ref().trim();
+        let decoded = tamperscan_bytes::unhex(text);
+        match decoded {
+            Some(bytes) => config.quote_nonce = Some(bytes),
+            None => {
+                return Err(FleetError::at(
+                    path,
+                    at(nonce.span()),
+                    format!("quote_nonce {:?} is not hex", nonce.get_ref()),
+                ))
+            }
         }
     }
     for (slot, file) in raw.evidence {

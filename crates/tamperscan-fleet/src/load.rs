@@ -74,6 +74,8 @@ pub struct Host {
     pub notes: Vec<Note>,
     /// Its TCG event logs, parsed and replayed.
     pub boot_logs: Vec<BootLog>,
+    /// Its TPM quote, verified against its first event log.
+    pub quote: Option<crate::observe::QuoteObservation>,
 }
 
 /// Something in the fleet directory that tamperscan did not read, with the reason.
@@ -240,15 +242,17 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         .par_iter_mut()
         .zip(host_files.into_par_iter())
         .for_each(|(host, files)| {
+            let mut quote = crate::observe::QuoteParts::default();
             for f in &files {
                 let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
-                if let (Some(bytes), EvidenceStatus::Read) = (&bytes, &item.status) {
-                    observe(host, &item, bytes);
+                if let (Some(bytes), EvidenceStatus::Read) = (bytes, &item.status) {
+                    observe(host, &mut quote, &item, bytes);
                 }
                 host.evidence.push(item);
             }
-            host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
             host.boot_logs.sort_by(|a, b| a.path.cmp(&b.path));
+            host.quote = quote.verify(&host.boot_logs, host.config.quote_nonce.as_deref());
+            host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
         });
@@ -349,15 +353,24 @@ fn scan_host(root: &Path, dir: &str) -> ScannedHost {
         evidence: Vec::new(),
         notes: host_notes,
         boot_logs: Vec::new(),
+        quote: None,
     };
     Ok((host, pending))
 }
 
 /// Turns the bytes of a parsed kind into the host's typed observation.
-fn observe(host: &mut Host, item: &EvidenceItem, bytes: &[u8]) {
-    if item.kind == EvidenceKind::EventLog {
-        host.boot_logs
-            .push(crate::observe::boot_log(&item.path, bytes));
+fn observe(
+    host: &mut Host,
+    quote: &mut crate::observe::QuoteParts,
+    item: &EvidenceItem,
+    bytes: Vec<u8>,
+) {
+    match item.kind {
+        EvidenceKind::EventLog => host
+            .boot_logs
+            .push(crate::observe::boot_log(&item.path, &bytes)),
+        EvidenceKind::TpmQuote | EvidenceKind::AkPublic => quote.add(&item.kind, &item.path, bytes),
+        _ => {}
     }
 }
 
@@ -539,7 +552,11 @@ pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem
 /// True for kinds whose bytes a layer of this build parses (kept in memory, within the kind's
 /// size limit, until the parser has made its typed observation).
 fn parsed(kind: &EvidenceKind) -> bool {
-    kind.is_text() || matches!(kind, EvidenceKind::EventLog)
+    kind.is_text()
+        || matches!(
+            kind,
+            EvidenceKind::EventLog | EvidenceKind::TpmQuote | EvidenceKind::AkPublic
+        )
 }
 
 /// [`read_evidence`], also returning the bytes of kinds that a layer parses.

@@ -130,3 +130,74 @@ pub fn boot_log(path: &str, bytes: &[u8]) -> BootLog {
         parsed,
     }
 }
+
+/// The files of a host's TPM quote, gathered while its evidence is read.
+#[derive(Debug, Default)]
+pub struct QuoteParts {
+    attest: Option<(String, Vec<u8>)>,
+    signature: Option<(String, Vec<u8>)>,
+    ak: Option<(String, Vec<u8>)>,
+}
+
+/// A host's TPM quote, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteObservation {
+    /// The quote's path (or the first quote file found).
+    pub path: String,
+    /// The files the quote needs that the host lacks (`boot/quote.sig`, `boot/ak.*`, ...).
+    pub missing: Vec<&'static str>,
+    /// The verdict, or why the files could not be read as a quote.
+    pub verdict: Option<Result<tamperscan_tcg::quote::QuoteVerdict, String>>,
+}
+
+impl QuoteParts {
+    /// Records one file: `boot/quote.sig` is the `TPMT_SIGNATURE`, any other `boot/quote.*`
+    /// the `TPMS_ATTEST`, `boot/ak.*` the attestation key.
+    pub fn add(&mut self, kind: &tamperscan_model::EvidenceKind, path: &str, bytes: Vec<u8>) {
+        let slot = match kind {
+            tamperscan_model::EvidenceKind::AkPublic => &mut self.ak,
+            _ if path.ends_with(".sig") => &mut self.signature,
+            _ => &mut self.attest,
+        };
+        if slot.is_none() {
+            *slot = Some((path.to_string(), bytes));
+        }
+    }
+
+    /// Verifies the quote against the replayed PCRs of the host's first parsed log.
+    pub fn verify(self, logs: &[BootLog], nonce: Option<&[u8]>) -> Option<QuoteObservation> {
+        let path = [&self.attest, &self.signature, &self.ak]
+            .iter()
+            .find_map(|p| p.as_ref().map(|(p, _)| p.clone()))?;
+        let mut missing = Vec::new();
+        if self.attest.is_none() {
+            missing.push("boot/quote.msg (TPMS_ATTEST)");
+        }
+        if self.signature.is_none() {
+            missing.push("boot/quote.sig (TPMT_SIGNATURE)");
+        }
+        if self.ak.is_none() {
+            missing.push("boot/ak.pem|der|pub (attestation key)");
+        }
+        let verdict = match (&self.attest, &self.signature, &self.ak) {
+            (Some((_, attest)), Some((_, sig)), Some((ak_path, ak))) => Some(
+                tamperscan_tcg::quote::parse_ak(ak)
+                    .map_err(|e| format!("{ak_path}: {e}"))
+                    .and_then(|ak| {
+                        let pcrs = logs
+                            .iter()
+                            .find_map(|l| l.parsed.as_ref().ok())
+                            .map(|s| &s.pcrs);
+                        tamperscan_tcg::quote::verify_quote(attest, sig, &ak, nonce, pcrs)
+                            .map_err(|e| e.to_string())
+                    }),
+            ),
+            _ => None,
+        };
+        Some(QuoteObservation {
+            path,
+            missing,
+            verdict,
+        })
+    }
+}
