@@ -4,7 +4,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(log) = tamperscan_tcg::parse(data) else { return };
+    let Ok(log) = tamperscan_tcg::parse(data) else {
+        return;
+    };
     for event in &log.events {
         assert!(event.data_offset + event.data.len() as u64 <= data.len() as u64);
         let _ = tamperscan_tcg::event_data::describe(event);
