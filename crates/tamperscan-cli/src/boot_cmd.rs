@@ -434,3 +434,60 @@ pub fn verify(args: &VerifyArgs<'_>, format: Format) -> anyhow::Result<u8> {
     }
     Ok(if doc.ok { EXIT_PASS } else { EXIT_FINDINGS })
 }
+
+/// `tamperscan boot learn FLEET_DIR --model M`: a reference from the model's known-good hosts.
+pub fn learn(dir: &Path, model: &str, out: Option<&Path>) -> anyhow::Result<u8> {
+    let fleet = match tamperscan_fleet::load(dir, &|_, _| {}) {
+        Ok(f) => f,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            return Ok(EXIT_TROUBLE);
+        }
+    };
+    let of_model: Vec<&tamperscan_fleet::Host> = fleet
+        .hosts
+        .iter()
+        .filter(|h| h.config.model.as_ref().is_some_and(|(m, _)| m == model))
+        .collect();
+    if of_model.is_empty() {
+        bail!("no host in {} has model = {model:?}", dir.display());
+    }
+    let good: Vec<&tamperscan_fleet::Host> = of_model
+        .iter()
+        .copied()
+        .filter(|h| h.config.known_good)
+        .collect();
+    if good.is_empty() {
+        bail!(
+            "none of the {} {model} hosts is marked known_good = true in its host.toml; mark the hosts you vouch for and run again",
+            of_model.len()
+        );
+    }
+    let reference = tamperscan_detect::boot::learn(&good);
+    if reference.events.is_empty() {
+        bail!("the known-good {model} hosts have no parsable event log (boot/eventlog.bin)");
+    }
+    let text = format!(
+        "# Boot reference values for model {model}: {}.\n\
+         # Events of PCRs 0, 2 and 7, each with every digest allowed; add digests to accept a new\n\
+         # firmware version, list known-bad ones under `forbidden`. See the README, \"Measured boot\".\n{}",
+        reference.source,
+        toml::to_string(&reference)?
+    );
+    match out {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "wrote {} ({} events from {} known-good hosts)",
+                path.display(),
+                reference.events.len(),
+                good.len()
+            );
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(EXIT_PASS)
+}

@@ -92,6 +92,22 @@ enum BootCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Learn a model's boot reference values from the hosts marked known_good = true
+    ///
+    /// Writes a reference.toml (for models/<model>/boot/reference.toml): every event of PCRs
+    /// 0, 2 and 7 with every digest the known-good hosts showed, and the Secure Boot state when
+    /// they agree. Per-machine PCRs are left out, so the reference survives a new disk or kernel.
+    Learn {
+        /// The fleet directory
+        #[arg(value_name = "FLEET_DIR")]
+        dir: PathBuf,
+        /// The model to learn
+        #[arg(long)]
+        model: String,
+        /// Write here instead of stdout (e.g. FLEET_DIR/models/MODEL/boot/reference.toml)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Verify a TPM 2.0 quote: signature, type, nonce, and PCR digest against a replayed log
     ///
     /// Takes the files tpm2_quote writes (-m TPMS_ATTEST, -s TPMT_SIGNATURE) and the
@@ -185,6 +201,9 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit_cmd::run(&args.dir, &args.output),
         Command::Boot(BootCommand::Events { log, format }) => boot_cmd::events(&log, format),
         Command::Boot(BootCommand::Replay { logs, format }) => boot_cmd::replay_cmd(&logs, format),
+        Command::Boot(BootCommand::Learn { dir, model, out }) => {
+            boot_cmd::learn(&dir, &model, out.as_deref())
+        }
         Command::Boot(BootCommand::Verify {
             quote,
             signature,

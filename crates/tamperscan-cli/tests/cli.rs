@@ -31,7 +31,7 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     assert!(text.contains("fleet demo [SYNTHETIC]: 12 hosts"), "{text}");
     assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
     assert!(
-        text.contains("demo check: all 6 planted implants found, no false alarm"),
+        text.contains("demo check: all 9 planted implants found, no false alarm"),
         "{text}"
     );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
@@ -73,7 +73,8 @@ fn audit_json_follows_the_documented_schema() {
     assert_eq!(doc["summary"]["fail"], 5);
     assert_eq!(doc["summary"]["suspect"], 1);
     assert_eq!(doc["summary"]["pass"], 6);
-    assert_eq!(doc["summary"]["by_layer"]["boot"], 3);
+    assert_eq!(doc["summary"]["by_layer"]["boot"], 6);
+    assert_eq!(doc["summary"]["by_severity"]["critical"], 1);
     assert!(doc["since_last"].is_null());
     let hosts = doc["hosts"].as_array().unwrap();
     assert_eq!(hosts.len(), 12);
@@ -379,4 +380,64 @@ fn boot_verify_checks_real_and_demo_quotes() {
         ]);
         assert_eq!(o.status.code(), Some(code), "{host}: {}", stdout(&o));
     }
+}
+
+#[test]
+fn boot_learn_writes_a_reference_that_the_audit_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    assert_eq!(
+        tamperscan(&["demo", "--out", demo.to_str().unwrap(), "--no-store"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = tamperscan(&[
+        "boot",
+        "learn",
+        demo.to_str().unwrap(),
+        "--model",
+        "es-1u-r1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("secure_boot = true"), "{text}");
+    assert!(text.contains("EV_EFI_PLATFORM_FIRMWARE_BLOB2"), "{text}");
+    assert!(
+        text.contains("known-good host(s): srv-a-01, srv-a-02"),
+        "{text}"
+    );
+    // Without known-good hosts there is nothing to learn from: say what to do.
+    let host = demo.join("hosts/srv-b-01/host.toml");
+    let o = tamperscan(&["boot", "learn", demo.to_str().unwrap(), "--model", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no host"), "{}", stderr(&o));
+    let toml = fs::read_to_string(&host)
+        .unwrap()
+        .replace("known_good = true", "known_good = false");
+    fs::write(&host, toml).unwrap();
+    let h2 = demo.join("hosts/srv-b-02/host.toml");
+    let toml = fs::read_to_string(&h2)
+        .unwrap()
+        .replace("known_good = true", "known_good = false");
+    fs::write(&h2, toml).unwrap();
+    let o = tamperscan(&[
+        "boot",
+        "learn",
+        demo.to_str().unwrap(),
+        "--model",
+        "es-2u-r3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("known_good = true"), "{}", stderr(&o));
+    // A broken reference file is a configuration error with its line.
+    let reference = demo.join("models/es-1u-r1/boot/reference.toml");
+    fs::write(&reference, "secure_boot = maybe\n").unwrap();
+    let o = tamperscan(&["audit", demo.to_str().unwrap(), "--no-store"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("models/es-1u-r1/boot/reference.toml:1:"),
+        "{}",
+        stderr(&o)
+    );
 }

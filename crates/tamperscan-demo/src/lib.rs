@@ -186,6 +186,7 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
             }
         }
     }
+    write_boot_references(dir, &mut planted)?;
     planted.sort();
     let marker = MarkerFile {
         note: "Written by `tamperscan demo`. Everything in this directory is synthetic.".into(),
@@ -200,6 +201,69 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
 pub fn read_planted(dir: &Path) -> Option<Vec<Planted>> {
     let text = fs::read_to_string(dir.join(MARKER)).ok()?;
     toml::from_str::<MarkerFile>(&text).ok().map(|m| m.planted)
+}
+
+/// Learns each model's boot reference from its known-good hosts, as `tamperscan boot learn`
+/// does, adds the digest of the implanted BMC firmware (as a security advisory would publish it)
+/// to its forbidden list, and writes `models/<model>/boot/reference.toml`.
+fn write_boot_references(dir: &Path, planted: &mut Vec<Planted>) -> Result<(), DemoError> {
+    let io = |e: String| DemoError::Io {
+        path: dir.to_path_buf(),
+        source: io::Error::other(e),
+    };
+    let fleet = tamperscan_fleet::load(dir, &|_, _| {}).map_err(|e| io(e.to_string()))?;
+    for (name, ..) in MODELS {
+        let good: Vec<&tamperscan_fleet::Host> = fleet
+            .hosts
+            .iter()
+            .filter(|h| {
+                h.config.known_good && h.config.model.as_ref().is_some_and(|(m, _)| m == name)
+            })
+            .collect();
+        let mut reference = tamperscan_detect::boot::learn(&good);
+        let implanted = format!("SYNTHETIC {name} BMC firmware 5.10.2 with an implant");
+        if let Some(d) = tamperscan_tcg::AlgId::SHA256.hash(&[implanted.as_bytes()]) {
+            reference
+                .forbidden
+                .push(format!("sha256:{}", tamperscan_bytes::hex(&d)));
+        }
+        let text = format!(
+            "# SYNTHETIC boot reference of the demo: learned from the known-good hosts, plus the\n\
+             # digest of an implanted BMC firmware published by a (fictional) advisory.\n{}",
+            toml::to_string(&reference).unwrap_or_default()
+        );
+        write(
+            dir,
+            &format!("models/{name}/{}", tamperscan_fleet::BOOT_REFERENCE),
+            text.as_bytes(),
+        )?;
+    }
+    // What the references catch besides the sibling consensus.
+    for (host, kind, description) in [
+        (
+            "srv-a-03",
+            "boot.event_differs_from_reference",
+            "the BMC firmware measurement is not one the known-good hosts showed",
+        ),
+        (
+            "srv-a-03",
+            "boot.forbidden_measurement",
+            "the BMC firmware measurement is the one the advisory lists",
+        ),
+        (
+            "srv-b-03",
+            "boot.secure_boot_disabled",
+            "the edited log claims Secure Boot was disabled",
+        ),
+    ] {
+        planted.push(Planted {
+            host: host.into(),
+            layer: "boot".into(),
+            kind: kind.into(),
+            description: description.into(),
+        });
+    }
+    Ok(())
 }
 
 /// What is planted in a host's event log.
@@ -323,6 +387,7 @@ struct HostSpec {
     system_serial: String,
     smbios_uuid: String,
     quote_nonce: Vec<u8>,
+    known_good: bool,
 }
 
 impl HostSpec {
@@ -354,6 +419,8 @@ impl HostSpec {
                 fnv(&format!("{host}/uuid")) & 0xffff_ffff_ffff
             ),
             quote_nonce: fnv(&format!("{host}/nonce")).to_be_bytes().to_vec(),
+            // The operator vouches for two hosts of each model (checked by hand on delivery).
+            known_good: i == 1 || i == 2,
         }
     }
 
@@ -363,7 +430,7 @@ impl HostSpec {
              model = \"{}\"\nsite = \"{}\"\nrack = \"{}\"\nlot = \"{}\"\n\
              bmc_address = \"{}\"\nbmc_mac = \"{}\"\n\
              board_serial = \"{}\"\nsystem_serial = \"{}\"\nsmbios_uuid = \"{}\"\n\
-             quote_nonce = \"{}\"\n",
+             quote_nonce = \"{}\"\nknown_good = {}\n",
             self.model,
             self.site,
             self.rack,
@@ -373,7 +440,8 @@ impl HostSpec {
             self.board_serial,
             self.system_serial,
             self.smbios_uuid,
-            tamperscan_bytes::hex(&self.quote_nonce)
+            tamperscan_bytes::hex(&self.quote_nonce),
+            self.known_good
         )
     }
 }

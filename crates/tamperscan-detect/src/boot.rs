@@ -29,6 +29,7 @@ impl Detector for BootDetector {
     fn run(&self, fleet: &Fleet) -> Vec<Finding> {
         let mut out: Vec<Finding> = fleet.hosts.par_iter().flat_map_iter(log_findings).collect();
         out.extend(sibling_findings(fleet));
+        out.extend(reference_findings(fleet));
         out
     }
 }
@@ -288,4 +289,179 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Findings against the model's `boot/reference.toml`.
+fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
+    fleet
+        .hosts
+        .par_iter()
+        .flat_map_iter(|host| {
+            let mut out = Vec::new();
+            let Some((model, _)) = &host.config.model else { return out };
+            let Some((ref_path, reference)) = fleet.models.get(model).and_then(|m| m.boot_reference.as_ref()) else {
+                return out;
+            };
+            let Some((log_path, summary)) =
+                host.boot_logs.iter().find_map(|l| l.parsed.as_ref().ok().map(|s| (l.path.as_str(), s)))
+            else {
+                return out;
+            };
+            let by_reference = |f: &mut Finding| f.reference = Reference::Learned { path: ref_path.clone() };
+            let mine = slots(summary);
+            let mut expected: BTreeMap<Slot, &tamperscan_fleet::boot_reference::ReferenceEvent> = BTreeMap::new();
+            for e in &reference.events {
+                if let Some(t) = EventType::from_name(&e.event_type) {
+                    expected.insert((e.pcr, t, e.ordinal), e);
+                }
+            }
+            for (slot, want) in &expected {
+                match mine.get(slot) {
+                    Some(e) => {
+                        let text = digest_text(&e.digest);
+                        let bank = format!("{}:", e.digest.0);
+                        let comparable: Vec<&String> = want.digests.iter().filter(|d| d.starts_with(&bank)).collect();
+                        if comparable.is_empty() || comparable.iter().any(|d| d.eq_ignore_ascii_case(&text)) {
+                            continue;
+                        }
+                        let mut f = finding(
+                            host,
+                            log_path,
+                            "boot.event_differs_from_reference",
+                            Severity::High,
+                            format!("{} is not one of the {} digest(s) the model's reference allows", event_label(e), comparable.len()),
+                        );
+                        f.expected = Some(comparable.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(" or "));
+                        f.observed = Some(text);
+                        f.location.at = format!("event {} at offset {}", e.index, e.offset);
+                        by_reference(&mut f);
+                        out.push(f);
+                    }
+                    None => {
+                        let mut f = finding(
+                            host,
+                            log_path,
+                            "boot.event_missing_vs_reference",
+                            Severity::Medium,
+                            format!("PCR{} {} #{} ('{}') is in the model's reference but not in this log", slot.0, slot.1, slot.2 + 1, want.description),
+                        );
+                        f.expected = want.digests.first().cloned();
+                        f.observed = Some("absent".into());
+                        by_reference(&mut f);
+                        out.push(f);
+                    }
+                }
+            }
+            if !expected.is_empty() {
+                for (slot, e) in &mine {
+                    if expected.contains_key(slot) {
+                        continue;
+                    }
+                    let mut f = finding(
+                        host,
+                        log_path,
+                        "boot.event_not_in_reference",
+                        Severity::High,
+                        format!("{} is measured here but the model's reference has no such event", event_label(e)),
+                    );
+                    f.observed = Some(digest_text(&e.digest));
+                    f.location.at = format!("event {} at offset {}", e.index, e.offset);
+                    by_reference(&mut f);
+                    out.push(f);
+                }
+            }
+            if let Some(true) = reference.secure_boot {
+                if summary.secure_boot != Some(true) {
+                    let state = match summary.secure_boot {
+                        Some(false) => "disabled",
+                        _ => "not measured",
+                    };
+                    let mut f = finding(
+                        host,
+                        log_path,
+                        "boot.secure_boot_disabled",
+                        Severity::High,
+                        format!("Secure Boot is {state} in this boot, while the model's reference requires it"),
+                    );
+                    f.expected = Some("enabled".into());
+                    f.observed = Some(state.into());
+                    f.location.at = "PCR7 EV_EFI_VARIABLE_DRIVER_CONFIG SecureBoot".into();
+                    by_reference(&mut f);
+                    out.push(f);
+                }
+            }
+            for e in &summary.forbidden_hits {
+                let mut f = finding(
+                    host,
+                    log_path,
+                    "boot.forbidden_measurement",
+                    Severity::Critical,
+                    format!("{} measured a digest the model's reference forbids", event_label(e)),
+                );
+                f.observed = Some(digest_text(&e.digest));
+                f.location.at = format!("event {} at offset {}", e.index, e.offset);
+                by_reference(&mut f);
+                out.push(f);
+            }
+            out
+        })
+        .collect()
+}
+
+/// Learns a boot reference from `hosts` (those the operator marked known-good): every event of
+/// PCRs 0, 2 and 7 with every digest the known-good hosts showed for it (so two firmware
+/// versions in the fleet are both allowed), and the Secure Boot state when they all agree.
+/// Per-machine PCRs (1) and the operating system's (4 and up) are left out, so the reference
+/// does not break when a disk, a NIC or a kernel changes.
+pub fn learn(hosts: &[&Host]) -> tamperscan_fleet::boot_reference::BootReference {
+    use tamperscan_fleet::boot_reference::{BootReference, ReferenceEvent};
+    let summaries: Vec<(&Host, &BootSummary)> = hosts
+        .iter()
+        .filter_map(|h| {
+            h.boot_logs
+                .iter()
+                .find_map(|l| l.parsed.as_ref().ok())
+                .map(|s| (*h, s))
+        })
+        .collect();
+    // Each slot with the log position where it was first seen, to write events in log order.
+    let mut events: BTreeMap<Slot, (usize, ReferenceEvent)> = BTreeMap::new();
+    for (_, summary) in &summaries {
+        for (slot, e) in slots(summary) {
+            let (_, entry) = events.entry(slot).or_insert_with(|| {
+                (
+                    e.index,
+                    ReferenceEvent {
+                        pcr: slot.0,
+                        event_type: slot.1.to_string(),
+                        ordinal: slot.2,
+                        description: e.description.clone(),
+                        digests: Vec::new(),
+                    },
+                )
+            });
+            let text = digest_text(&e.digest);
+            if !entry.digests.contains(&text) {
+                entry.digests.push(text);
+            }
+        }
+    }
+    let states: BTreeSet<Option<bool>> = summaries.iter().map(|(_, s)| s.secure_boot).collect();
+    let secure_boot = match states.into_iter().collect::<Vec<_>>().as_slice() {
+        [Some(state)] => Some(*state),
+        _ => None,
+    };
+    let names: Vec<&str> = summaries.iter().map(|(h, _)| h.id.0.as_str()).collect();
+    let mut ordered: Vec<(usize, ReferenceEvent)> = events.into_values().collect();
+    ordered.sort_by_key(|(index, e)| (e.pcr, *index));
+    BootReference {
+        source: format!(
+            "learned by tamperscan boot learn from {} known-good host(s): {}",
+            names.len(),
+            names.join(", ")
+        ),
+        secure_boot,
+        forbidden: Vec::new(),
+        events: ordered.into_iter().map(|(_, e)| e).collect(),
+    }
 }

@@ -9,6 +9,7 @@
 //! symbolic links or open special files.
 #![forbid(unsafe_code)]
 
+pub mod boot_reference;
 mod config;
 mod error;
 mod layout;
@@ -18,4 +19,4 @@ pub mod observe;
 pub use config::{parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig, ModelConfig};
 pub use error::{FleetError, LoadError};
 pub use layout::{classify, Slot};
-pub use load::{load, read_evidence, Fleet, Host, Model, Note, CONFIG_SIZE_LIMIT};
+pub use load::{load, read_evidence, Fleet, Host, Model, Note, BOOT_REFERENCE, CONFIG_SIZE_LIMIT};

@@ -15,6 +15,9 @@ use tamperscan_bytes::sniff::{png_header, sniff, Format, SNIFF_LEN};
 use tamperscan_bytes::text::as_text;
 use tamperscan_model::{EvidenceItem, EvidenceKind, EvidenceStatus, HostId};
 
+/// Where a model's boot reference values live, relative to its directory.
+pub const BOOT_REFERENCE: &str = "boot/reference.toml";
+
 /// The largest `fleet.toml` or `host.toml` accepted.
 pub const CONFIG_SIZE_LIMIT: u64 = 1024 * 1024;
 /// How deep a walk goes below a host or model directory.
@@ -55,6 +58,8 @@ pub struct Model {
     pub references: Vec<EvidenceItem>,
     /// Files under `models/<name>/` that were not read.
     pub notes: Vec<Note>,
+    /// `models/<name>/boot/reference.toml`, with its path relative to the fleet root.
+    pub boot_reference: Option<(String, crate::boot_reference::BootReference)>,
 }
 
 /// One host and its evidence.
@@ -167,6 +172,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 config: cfg.clone(),
                 references: Vec::new(),
                 notes: Vec::new(),
+                boot_reference: None,
             };
             (name.clone(), model)
         })
@@ -180,26 +186,43 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             config: ModelConfig::default(),
             references: Vec::new(),
             notes: Vec::new(),
+            boot_reference: None,
         });
-        let mut files = Vec::new();
-        walk(&root.join(&rel), &rel, 0, &mut files, &mut model.notes);
-        let pending = files.into_iter().filter_map(|(abs, slot)| {
-            let path = format!("{rel}/{slot}");
-            match classify(&slot) {
-                Some(kind) => Some(PendingFile {
-                    abs,
-                    rel: path,
-                    kind,
-                }),
-                None => {
-                    model.notes.push(Note {
-                        path,
-                        message: "not a reference this build reads".into(),
-                    });
-                    None
+        let reference_path = root.join(&rel).join(BOOT_REFERENCE);
+        match read_config(&reference_path) {
+            Ok(Some(bytes)) => {
+                match crate::boot_reference::parse_boot_reference(&bytes, &reference_path) {
+                    Ok(reference) => {
+                        model.boot_reference = Some((format!("{rel}/{BOOT_REFERENCE}"), reference))
+                    }
+                    Err(e) => errors.push(e),
                 }
             }
-        });
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+        let mut files = Vec::new();
+        walk(&root.join(&rel), &rel, 0, &mut files, &mut model.notes);
+        let pending = files
+            .into_iter()
+            .filter(|(_, slot)| slot != BOOT_REFERENCE)
+            .filter_map(|(abs, slot)| {
+                let path = format!("{rel}/{slot}");
+                match classify(&slot) {
+                    Some(kind) => Some(PendingFile {
+                        abs,
+                        rel: path,
+                        kind,
+                    }),
+                    None => {
+                        model.notes.push(Note {
+                            path,
+                            message: "not a reference this build reads".into(),
+                        });
+                        None
+                    }
+                }
+            });
         model_files.insert(dir, pending.collect());
     }
 
@@ -238,15 +261,34 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
 
     let total = hosts.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
+    let no_forbidden = BTreeSet::new();
+    let forbidden: BTreeMap<&str, BTreeSet<String>> = models
+        .iter()
+        .filter_map(|(name, m)| {
+            let (_, reference) = m.boot_reference.as_ref()?;
+            Some((
+                name.as_str(),
+                reference
+                    .forbidden
+                    .iter()
+                    .map(|d| d.to_ascii_lowercase())
+                    .collect(),
+            ))
+        })
+        .collect();
     hosts
         .par_iter_mut()
         .zip(host_files.into_par_iter())
         .for_each(|(host, files)| {
             let mut quote = crate::observe::QuoteParts::default();
+            let model = host.config.model.as_ref().map(|(m, _)| m.as_str());
+            let forbidden = model
+                .and_then(|m| forbidden.get(m))
+                .unwrap_or(&no_forbidden);
             for f in &files {
                 let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
                 if let (Some(bytes), EvidenceStatus::Read) = (bytes, &item.status) {
-                    observe(host, &mut quote, &item, bytes);
+                    observe(host, &mut quote, &item, bytes, forbidden);
                 }
                 host.evidence.push(item);
             }
@@ -364,11 +406,12 @@ fn observe(
     quote: &mut crate::observe::QuoteParts,
     item: &EvidenceItem,
     bytes: Vec<u8>,
+    forbidden: &BTreeSet<String>,
 ) {
     match item.kind {
         EvidenceKind::EventLog => host
             .boot_logs
-            .push(crate::observe::boot_log(&item.path, &bytes)),
+            .push(crate::observe::boot_log(&item.path, &bytes, forbidden)),
         EvidenceKind::TpmQuote | EvidenceKind::AkPublic => quote.add(&item.kind, &item.path, bytes),
         _ => {}
     }

@@ -35,6 +35,10 @@ pub struct BootSummary {
     pub digest_mismatches: Vec<BootDigestMismatch>,
     /// Bytes after the last event that are not padding: (offset, length).
     pub trailing_garbage: Option<(u64, u64)>,
+    /// The SecureBoot variable's value as measured into PCR 7 (`None`: not measured).
+    pub secure_boot: Option<bool>,
+    /// Events whose digest the model's reference forbids.
+    pub forbidden_hits: Vec<BootEvent>,
 }
 
 /// One event, reduced to what detectors compare and show.
@@ -67,8 +71,9 @@ pub struct BootDigestMismatch {
     pub computed: String,
 }
 
-/// Parses, replays and checks one log.
-pub fn boot_log(path: &str, bytes: &[u8]) -> BootLog {
+/// Parses, replays and checks one log; `forbidden` holds `bank:hex` digests that must never
+/// be measured (from the model's reference).
+pub fn boot_log(path: &str, bytes: &[u8], forbidden: &BTreeSet<String>) -> BootLog {
     let parsed = parse(bytes).map_err(|e| e.to_string()).map(|log| {
         let strongest = [
             AlgId::SHA512,
@@ -102,7 +107,35 @@ pub fn boot_log(path: &str, bytes: &[u8]) -> BootLog {
             })
             .collect();
         let (pcrs, _issues) = replay(&log);
+        let secure_boot = log
+            .events
+            .iter()
+            .filter(|e| e.pcr == 7 && e.event_type == EventType::EV_EFI_VARIABLE_DRIVER_CONFIG)
+            .filter_map(|e| event_data::variable(e.data, e.data_offset).ok())
+            .find(|v| v.name == "SecureBoot" && v.guid == event_data::EFI_GLOBAL_VARIABLE)
+            .map(|v| v.data == [1]);
+        let forbidden_hits = log
+            .events
+            .iter()
+            .skip(skip)
+            .filter_map(|e| {
+                let (alg, d) = e
+                    .digests
+                    .iter()
+                    .find(|(a, d)| forbidden.contains(&format!("{}:{}", a.name(), hex(d))))?;
+                Some(BootEvent {
+                    index: e.index,
+                    offset: e.offset,
+                    pcr: e.pcr,
+                    event_type: e.event_type,
+                    digest: (*alg, d.to_vec()),
+                    description: event_data::describe(e),
+                })
+            })
+            .collect();
         BootSummary {
+            secure_boot,
+            forbidden_hits,
             format: match log.format {
                 LogFormat::Sha1 => "sha1",
                 LogFormat::CryptoAgile => "crypto-agile",

@@ -12,6 +12,18 @@ macro_rules! event_types {
                 pub const $name: EventType = EventType($value);
             )*
 
+            /// The type with the spec's name `name`, or a number (`0x80000008`, `7`).
+            pub fn from_name(name: &str) -> Option<EventType> {
+                let name = name.trim();
+                match name {
+                    $(stringify!($name) => Some(EventType($value)),)*
+                    _ => match name.strip_prefix("0x").or_else(|| name.strip_prefix("EV_0x")) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok().map(EventType),
+                        None => name.parse().ok().map(EventType),
+                    },
+                }
+            }
+
             /// The spec's name, if this is a known type.
             pub fn name(self) -> Option<&'static str> {
                 match self.0 {
