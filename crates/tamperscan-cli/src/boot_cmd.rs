@@ -44,6 +44,7 @@ fn format_name(f: LogFormat) -> &'static str {
     match f {
         LogFormat::Sha1 => "sha1",
         LogFormat::CryptoAgile => "crypto-agile",
+        LogFormat::CelTlv => "cel-tlv",
     }
 }
 

@@ -139,6 +139,8 @@ pub fn boot_log(path: &str, bytes: &[u8], forbidden: &BTreeSet<String>) -> BootL
             format: match log.format {
                 LogFormat::Sha1 => "sha1",
                 LogFormat::CryptoAgile => "crypto-agile",
+                LogFormat::CelTlv => "cel-tlv",
+                LogFormat::CelTlv => "cel-tlv",
             },
             event_count: log.events.len(),
             events,

@@ -20,6 +20,8 @@ pub enum LogFormat {
     Sha1,
     /// A Spec ID Event03 header, then `TCG_PCR_EVENT2` records with one digest per bank.
     CryptoAgile,
+    /// The Canonical Event Log in its TLV encoding.
+    CelTlv,
 }
 
 /// Bytes after the last event that are not events.
@@ -79,15 +81,24 @@ pub struct EventLog<'a> {
 impl EventLog<'_> {
     /// The banks this log carries (SHA1 alone for a legacy log).
     pub fn banks(&self) -> Vec<AlgId> {
-        match &self.spec_id {
-            Some(spec) => spec.algorithms.iter().map(|a| a.alg).collect(),
-            None => vec![AlgId::SHA1],
+        match (&self.spec_id, self.format) {
+            (Some(spec), _) => spec.algorithms.iter().map(|a| a.alg).collect(),
+            (None, LogFormat::CelTlv) => {
+                let mut banks: Vec<AlgId> = Vec::new();
+                for (alg, _) in self.events.iter().flat_map(|e| e.digests.iter()) {
+                    if !banks.contains(alg) {
+                        banks.push(*alg);
+                    }
+                }
+                banks
+            }
+            (None, _) => vec![AlgId::SHA1],
         }
     }
 }
 
 /// Parses a TCG event log (as read from `/sys/kernel/security/tpm0/binary_bios_measurements`,
-/// `tpm2_eventlog` input, or a firmware's log area).
+/// `tpm2_eventlog` input, or a firmware's log area), or a Canonical Event Log in TLV encoding.
 pub fn parse(bytes: &[u8]) -> Result<EventLog<'_>, Error> {
     let mut r = Reader::new(bytes);
     if r.is_empty() {
@@ -101,6 +112,9 @@ pub fn parse(bytes: &[u8]) -> Result<EventLog<'_>, Error> {
             "event log",
             format!("the whole file is 0x{byte:02x} padding"),
         ));
+    }
+    if crate::cel::looks_like_cel(bytes) {
+        return crate::cel::parse_cel(bytes);
     }
     let first_pcr = r.clone().u32_le("pcrIndex")?;
     if first_pcr >= 24 && first_pcr != u32::MAX {

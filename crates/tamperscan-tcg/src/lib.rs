@@ -8,6 +8,7 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 
 mod alg;
+pub mod cel;
 mod digest_check;
 pub mod event_data;
 mod event_log;
