@@ -140,7 +140,6 @@ pub fn boot_log(path: &str, bytes: &[u8], forbidden: &BTreeSet<String>) -> BootL
                 LogFormat::Sha1 => "sha1",
                 LogFormat::CryptoAgile => "crypto-agile",
                 LogFormat::CelTlv => "cel-tlv",
-                LogFormat::CelTlv => "cel-tlv",
             },
             event_count: log.events.len(),
             events,
