@@ -15,6 +15,13 @@ use tamperscan_tcg::{
 /// The largest log file read (real logs are tens of KiB; firmware log areas at most a few MiB).
 const LOG_SIZE_LIMIT: u64 = 4 * MAX_EVENT_SIZE;
 
+/// One pretty JSON document and a newline.
+fn write_json(out: &mut impl Write, doc: &impl Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -110,10 +117,7 @@ pub fn events(path: &Path, format: Format) -> anyhow::Result<u8> {
     };
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
+        Format::Json => write_json(&mut out, &doc)?,
         Format::Text => {
             writeln!(
                 out,
@@ -219,12 +223,11 @@ pub fn replay_cmd(paths: &[PathBuf], format: Format) -> anyhow::Result<u8> {
         // One log: its document; several: an array of them.
         if paths.len() == 1 {
             if let Some(doc) = json_docs.first() {
-                serde_json::to_writer_pretty(&mut out, doc)?;
+                write_json(&mut out, doc)?;
             }
         } else {
-            serde_json::to_writer_pretty(&mut out, &json_docs)?;
+            write_json(&mut out, &json_docs)?;
         }
-        writeln!(out)?;
     }
     Ok(code)
 }
@@ -401,10 +404,7 @@ pub fn verify(args: &VerifyArgs<'_>, format: Format) -> anyhow::Result<u8> {
     };
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
+        Format::Json => write_json(&mut out, &doc)?,
         Format::Text => {
             let mark = |b: Option<bool>| match b {
                 Some(true) => "ok",

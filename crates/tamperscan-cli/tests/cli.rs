@@ -13,6 +13,14 @@ fn tamperscan(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Writes the demo fleet (not recorded in a store) under `dir` and returns its path.
+fn demo_fleet(dir: &std::path::Path) -> std::path::PathBuf {
+    let out = dir.join("demo");
+    let o = tamperscan(&["demo", "--out", out.to_str().unwrap(), "--no-store"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    out
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -51,13 +59,7 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
 #[test]
 fn audit_json_follows_the_documented_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    assert_eq!(
-        tamperscan(&["demo", "--out", out.to_str().unwrap(), "--no-store"])
-            .status
-            .code(),
-        Some(0)
-    );
+    let out = demo_fleet(dir.path());
     let o = tamperscan(&[
         "audit",
         out.to_str().unwrap(),
@@ -266,13 +268,7 @@ fn boot_commands_refuse_garbage_and_flag_edited_logs() {
     );
     assert!(stderr(&o).contains("offset"), "{}", stderr(&o));
 
-    let demo = dir.path().join("demo");
-    assert_eq!(
-        tamperscan(&["demo", "--out", demo.to_str().unwrap(), "--no-store"])
-            .status
-            .code(),
-        Some(0)
-    );
+    let demo = demo_fleet(dir.path());
     let edited = demo.join("hosts/srv-b-03/boot/eventlog.bin");
     let genuine = demo.join("hosts/srv-b-01/boot/eventlog.bin");
     let o = tamperscan(&["boot", "replay", edited.to_str().unwrap()]);
@@ -356,13 +352,7 @@ fn boot_verify_checks_real_and_demo_quotes() {
 
     // The demo's quotes: genuine on srv-b-01, from another boot on srv-b-04.
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    assert_eq!(
-        tamperscan(&["demo", "--out", demo.to_str().unwrap(), "--no-store"])
-            .status
-            .code(),
-        Some(0)
-    );
+    let demo = demo_fleet(dir.path());
     for (host, code) in [("srv-b-01", 0), ("srv-b-04", 1)] {
         let h = demo.join("hosts").join(host).join("boot");
         let p = |f: &str| h.join(f).to_string_lossy().into_owned();
@@ -385,13 +375,7 @@ fn boot_verify_checks_real_and_demo_quotes() {
 #[test]
 fn boot_learn_writes_a_reference_that_the_audit_uses() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    assert_eq!(
-        tamperscan(&["demo", "--out", demo.to_str().unwrap(), "--no-store"])
-            .status
-            .code(),
-        Some(0)
-    );
+    let demo = demo_fleet(dir.path());
     let o = tamperscan(&[
         "boot",
         "learn",
