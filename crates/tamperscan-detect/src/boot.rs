@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use tamperscan_fleet::observe::{BootEvent, BootSummary};
 use tamperscan_fleet::{Fleet, Host};
-use tamperscan_model::{Finding, Layer, Location, Reference, Severity};
+use tamperscan_model::{Finding, Layer, Reference, Severity};
 use tamperscan_tcg::{AlgId, EventType};
 
 use tamperscan_bytes::hex;
@@ -35,20 +35,10 @@ impl Detector for BootDetector {
 }
 
 fn finding(host: &Host, path: &str, kind: &str, severity: Severity, summary: String) -> Finding {
-    Finding {
-        host: host.id.clone(),
-        layer: Layer::Boot,
-        kind: kind.to_string(),
-        severity,
-        summary,
-        expected: None,
-        observed: None,
-        location: Location::new(path, ""),
-        reference: Reference::Specification {
-            name: "TCG PC Client PFP 10.4".into(),
-        },
-        pictures: Vec::new(),
-    }
+    let spec = Reference::Specification {
+        name: "TCG PC Client PFP 10.4".into(),
+    };
+    Finding::new(&host.id, Layer::Boot, kind, severity, summary, path, spec)
 }
 
 fn event_label(e: &BootEvent) -> String {

@@ -32,18 +32,15 @@ fn host_toml(host: &Host) -> String {
 }
 
 fn finding(host: &Host, kind: &str, severity: Severity, summary: String) -> Finding {
-    Finding {
-        host: host.id.clone(),
-        layer: Layer::Host,
-        kind: kind.to_string(),
+    Finding::new(
+        &host.id,
+        Layer::Host,
+        kind,
         severity,
         summary,
-        expected: None,
-        observed: None,
-        location: Location::new(host_toml(host), ""),
-        reference: Reference::Fleet,
-        pictures: Vec::new(),
-    }
+        &host_toml(host),
+        Reference::Fleet,
+    )
 }
 
 fn model_findings(fleet: &Fleet, host: &Host) -> Option<Finding> {

@@ -211,6 +211,31 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding about `host` in `file`, with no expected or observed value, location detail or
+    /// picture yet: detectors fill those in.
+    pub fn new(
+        host: &HostId,
+        layer: Layer,
+        kind: &str,
+        severity: Severity,
+        summary: String,
+        file: &str,
+        reference: Reference,
+    ) -> Finding {
+        Finding {
+            host: host.clone(),
+            layer,
+            kind: kind.to_string(),
+            severity,
+            summary,
+            expected: None,
+            observed: None,
+            location: Location::new(file, ""),
+            reference,
+            pictures: Vec::new(),
+        }
+    }
+
     /// A stable identity of this finding across audits: the same host, kind, location and
     /// observed value give the same fingerprint, so the store can tell new findings from old.
     pub fn fingerprint(&self) -> String {
