@@ -6,7 +6,7 @@
 use crate::engine::Detector;
 use rayon::prelude::*;
 use tamperscan_fleet::Fleet;
-use tamperscan_model::{EvidenceStatus, Finding, Location, Reference, Severity};
+use tamperscan_model::{EvidenceStatus, Finding, Reference, Severity};
 
 pub(crate) struct EvidenceDetector;
 
@@ -42,18 +42,12 @@ impl Detector for EvidenceDetector {
                             reason.clone(),
                         ),
                     };
-                    Some(Finding {
-                        host: host.id.clone(),
-                        layer: item.kind.layer(),
-                        kind: kind.to_string(),
-                        severity: Severity::Medium,
-                        summary: format!("{summary}; collect it again"),
-                        expected: Some(expected),
-                        observed: Some(observed),
-                        location: Location { file: Some(item.path.clone()), at: String::new() },
-                        reference: Reference::Configuration { path: "fleet layout (README)".into() },
-                        pictures: Vec::new(),
-                    })
+                    let layout = Reference::Configuration { path: "fleet layout (README)".into() };
+                    let summary = format!("{summary}; collect it again");
+                    let mut f = Finding::new(&host.id, item.kind.layer(), kind, Severity::Medium, summary, &item.path, layout);
+                    f.expected = Some(expected);
+                    f.observed = Some(observed);
+                    Some(f)
                 })
             })
             .collect()
