@@ -155,6 +155,29 @@ fn hostile_fleet_directory_gives_findings_not_crashes() {
         .unwrap()
         .set_len(2 << 30)
         .unwrap();
+    // A boot log that is text, a quote that is noise, a quote without its key.
+    write(
+        r,
+        "hosts/b/boot/eventlog.bin",
+        b"GRUB_CMDLINE_LINUX=\"quiet splash\"\n and more",
+    );
+    write(
+        r,
+        "hosts/b/boot/quote.msg",
+        &[0xff, 0x54, 0x43, 0x47, 0x80, 0x18, 0xff, 0xff],
+    );
+    write(
+        r,
+        "hosts/b/boot/quote.sig",
+        &[0x00, 0x14, 0x00, 0x0b, 0x00, 0x01, 0x00],
+    );
+    write(
+        r,
+        "hosts/b/boot/ak.pem",
+        b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    );
+    write(r, "hosts/c/host.toml", b"model = \"m\"\n");
+    write(r, "hosts/c/boot/quote.msg", &[0xff, 0x54, 0x43, 0x47]);
     let o = tamperscan(&[
         "audit",
         r.to_str().unwrap(),
@@ -180,6 +203,9 @@ fn hostile_fleet_directory_gives_findings_not_crashes() {
         ("empty", "host.empty"),
         ("b", "evidence.wrong_format"),
         ("b", "evidence.too_large"),
+        ("b", "boot.log_unparseable"),
+        ("b", "boot.quote_unparseable"),
+        ("c", "boot.quote_incomplete"),
     ] {
         assert!(
             kinds.contains(&(want.0.to_string(), want.1.to_string())),
