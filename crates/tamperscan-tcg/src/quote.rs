@@ -359,19 +359,40 @@ pub fn verify_signature(ak: &AkPublic, message: &[u8], sig: &QuoteSignature<'_>)
             };
             key.verify(scheme, &digest, sig).is_ok()
         }
-        (AkPublic::P256(key), QuoteSignature::Ecdsa { r, s, .. }) => {
-            use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        (AkPublic::P256(key), QuoteSignature::Ecdsa { hash, r, s }) => {
             let (Some(r), Some(s)) = (pad::<32>(r), pad::<32>(s)) else {
                 return false;
             };
+            // The usual pairing goes through ring's constant-time assembly, several times
+            // faster than the portable arithmetic (which dominated a fleet audit); other hash
+            // pairings use the RustCrypto verifier on the prehashed message.
+            if *hash == AlgId::SHA256 {
+                let point = key.to_encoded_point(false);
+                let sig = [r.as_slice(), s.as_slice()].concat();
+                let ring_key = ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::ECDSA_P256_SHA256_FIXED,
+                    point.as_bytes(),
+                );
+                return ring_key.verify(message, &sig).is_ok();
+            }
+            use p256::ecdsa::signature::hazmat::PrehashVerifier;
             p256::ecdsa::Signature::from_scalars(r, s)
                 .is_ok_and(|sig| key.verify_prehash(&digest, &sig).is_ok())
         }
-        (AkPublic::P384(key), QuoteSignature::Ecdsa { r, s, .. }) => {
-            use p384::ecdsa::signature::hazmat::PrehashVerifier;
+        (AkPublic::P384(key), QuoteSignature::Ecdsa { hash, r, s }) => {
             let (Some(r), Some(s)) = (pad::<48>(r), pad::<48>(s)) else {
                 return false;
             };
+            if *hash == AlgId::SHA384 {
+                let point = key.to_encoded_point(false);
+                let sig = [r.as_slice(), s.as_slice()].concat();
+                let ring_key = ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::ECDSA_P384_SHA384_FIXED,
+                    point.as_bytes(),
+                );
+                return ring_key.verify(message, &sig).is_ok();
+            }
+            use p384::ecdsa::signature::hazmat::PrehashVerifier;
             p384::ecdsa::Signature::from_scalars(r, s)
                 .is_ok_and(|sig| key.verify_prehash(&digest, &sig).is_ok())
         }
@@ -474,4 +495,41 @@ pub fn verify_quote(
             })
             .unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ecdsa_signature(hash: AlgId, r: &[u8], s: &[u8]) -> Vec<u8> {
+        let mut t = 0x0018u16.to_be_bytes().to_vec();
+        t.extend_from_slice(&hash.0.to_be_bytes());
+        for part in [r, s] {
+            t.extend_from_slice(&(part.len() as u16).to_be_bytes());
+            t.extend_from_slice(part);
+        }
+        t
+    }
+
+    /// Both ECDSA paths (ring for the curve's own hash, RustCrypto for other pairings) accept
+    /// a genuine signature and refuse it over another message.
+    #[test]
+    fn ecdsa_p384_and_cross_hash_pairings() {
+        use p384::ecdsa::signature::hazmat::PrehashSigner;
+        let key = p384::ecdsa::SigningKey::from_bytes((&[7u8; 48]).into()).unwrap();
+        let ak = AkPublic::P384(*key.verifying_key());
+        for hash in [AlgId::SHA384, AlgId::SHA256] {
+            let message = b"TPMS_ATTEST stand-in";
+            let digest = hash.hash(&[message]).unwrap();
+            let sig: p384::ecdsa::Signature = key.sign_prehash(&digest).unwrap();
+            let (r, s) = sig.split_bytes();
+            let bytes = ecdsa_signature(hash, &r, &s);
+            let parsed = parse_signature(&bytes).unwrap();
+            assert!(verify_signature(&ak, message, &parsed), "{hash}");
+            assert!(
+                !verify_signature(&ak, b"another message", &parsed),
+                "{hash}"
+            );
+        }
+    }
 }
