@@ -11,7 +11,8 @@ use crate::consensus::Consensus;
 use crate::engine::Detector;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use tamperscan_fleet::observe::{BootEvent, BootSummary};
+use tamperscan_fleet::boot_reference::ReferenceEvent;
+use tamperscan_fleet::observe::{first_parsed, BootEvent, BootSummary};
 use tamperscan_fleet::{Fleet, Host};
 use tamperscan_model::{Finding, Layer, Reference, Severity};
 use tamperscan_tcg::{AlgId, EventType};
@@ -195,15 +196,11 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
             continue;
         };
         // The first parsed log of a host stands for its boot.
-        if let Some((path, summary)) = host
-            .boot_logs
-            .iter()
-            .find_map(|l| l.parsed.as_ref().ok().map(|s| (&l.path, s)))
-        {
+        if let Some((path, summary)) = first_parsed(&host.boot_logs) {
             by_model
                 .entry(model.as_str())
                 .or_default()
-                .push((host, path.as_str(), slots(summary)));
+                .push((host, path, slots(summary)));
         }
     }
     let mut out = Vec::new();
@@ -218,13 +215,14 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
             let Some((majority, agree)) = consensus.majority() else {
                 continue;
             };
-            if consensus.outliers().is_empty() {
+            let outliers = consensus.outliers();
+            if outliers.is_empty() {
                 continue;
             }
             let majority_event = hosts
                 .iter()
                 .find_map(|(_, _, s)| s.get(slot).filter(|e| Some(&e.digest) == *majority));
-            for outlier in consensus.outliers() {
+            for outlier in outliers {
                 let Some((host, path, mine)) = hosts.iter().find(|(h, _, _)| &h.id == outlier.host)
                 else {
                     continue;
@@ -283,6 +281,22 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
 
 /// Findings against the model's `boot/reference.toml`.
 fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
+    // Each model's expected events, keyed like a host's slots: built once, not per host.
+    let expected_by_model: BTreeMap<&str, BTreeMap<Slot, &ReferenceEvent>> = fleet
+        .models
+        .iter()
+        .filter_map(|(name, m)| {
+            let (_, reference) = m.boot_reference.as_ref()?;
+            let slots = reference
+                .events
+                .iter()
+                .filter_map(|e| {
+                    EventType::from_name(&e.event_type).map(|t| ((e.pcr, t, e.ordinal), e))
+                })
+                .collect();
+            Some((name.as_str(), slots))
+        })
+        .collect();
     fleet
         .hosts
         .par_iter()
@@ -292,20 +306,13 @@ fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
             let Some((ref_path, reference)) = fleet.models.get(model).and_then(|m| m.boot_reference.as_ref()) else {
                 return out;
             };
-            let Some((log_path, summary)) =
-                host.boot_logs.iter().find_map(|l| l.parsed.as_ref().ok().map(|s| (l.path.as_str(), s)))
-            else {
+            let Some(expected) = expected_by_model.get(model.as_str()) else { return out };
+            let Some((log_path, summary)) = first_parsed(&host.boot_logs) else {
                 return out;
             };
             let by_reference = |f: &mut Finding| f.reference = Reference::Learned { path: ref_path.clone() };
             let mine = slots(summary);
-            let mut expected: BTreeMap<Slot, &tamperscan_fleet::boot_reference::ReferenceEvent> = BTreeMap::new();
-            for e in &reference.events {
-                if let Some(t) = EventType::from_name(&e.event_type) {
-                    expected.insert((e.pcr, t, e.ordinal), e);
-                }
-            }
-            for (slot, want) in &expected {
+            for (slot, want) in expected {
                 match mine.get(slot) {
                     Some(e) => {
                         let text = digest_text(&e.digest);
@@ -407,12 +414,7 @@ pub fn learn(hosts: &[&Host]) -> tamperscan_fleet::boot_reference::BootReference
     use tamperscan_fleet::boot_reference::{BootReference, ReferenceEvent};
     let summaries: Vec<(&Host, &BootSummary)> = hosts
         .iter()
-        .filter_map(|h| {
-            h.boot_logs
-                .iter()
-                .find_map(|l| l.parsed.as_ref().ok())
-                .map(|s| (*h, s))
-        })
+        .filter_map(|h| first_parsed(&h.boot_logs).map(|(_, s)| (*h, s)))
         .collect();
     // Each slot with the log position where it was first seen, to write events in log order.
     let mut events: BTreeMap<Slot, (usize, ReferenceEvent)> = BTreeMap::new();

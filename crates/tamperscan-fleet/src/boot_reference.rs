@@ -4,7 +4,6 @@
 use crate::error::FleetError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tamperscan_bytes::text::{as_text, line_col};
 
 /// Reference values for one model's measured boot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,12 +46,7 @@ pub struct ReferenceEvent {
 
 /// Parses `reference.toml`. `path` is only used in errors.
 pub fn parse_boot_reference(bytes: &[u8], path: &Path) -> Result<BootReference, FleetError> {
-    let text =
-        as_text(bytes).map_err(|e| FleetError::new(path, format!("not a TOML text file: {e}")))?;
-    let reference: BootReference = toml::from_str(text).map_err(|e| match e.span() {
-        Some(span) => FleetError::at(path, line_col(text, span.start), e.message().trim()),
-        None => FleetError::new(path, e.message().trim()),
-    })?;
+    let (reference, _) = crate::config::parse_toml::<BootReference>(bytes, path)?;
     for (i, event) in reference.events.iter().enumerate() {
         for digest in &event.digests {
             check_digest(digest).map_err(|m| {

@@ -199,7 +199,7 @@ fn is_mac(value: &str) -> bool {
 
 /// Decodes TOML from bytes that must be UTF-8 text, with errors at file:line:col, and refuses
 /// unknown keys (a misspelt key would otherwise silently drop what the operator meant).
-fn parse_toml<'t, T: DeserializeOwned>(
+pub(crate) fn parse_toml<'t, T: DeserializeOwned>(
     bytes: &'t [u8],
     path: &Path,
 ) -> Result<(T, &'t str), FleetError> {

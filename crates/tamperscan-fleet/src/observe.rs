@@ -19,6 +19,12 @@ pub struct BootLog {
     pub parsed: Result<BootSummary, String>,
 }
 
+/// The log that stands for a host's boot: the first one that parsed, with its path.
+pub fn first_parsed(logs: &[BootLog]) -> Option<(&str, &BootSummary)> {
+    logs.iter()
+        .find_map(|l| l.parsed.as_ref().ok().map(|s| (l.path.as_str(), s)))
+}
+
 /// What a parsed event log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BootSummary {
@@ -220,10 +226,7 @@ impl QuoteParts {
                 tamperscan_tcg::quote::parse_ak(ak)
                     .map_err(|e| format!("{ak_path}: {e}"))
                     .and_then(|ak| {
-                        let pcrs = logs
-                            .iter()
-                            .find_map(|l| l.parsed.as_ref().ok())
-                            .map(|s| &s.pcrs);
+                        let pcrs = first_parsed(logs).map(|(_, s)| &s.pcrs);
                         tamperscan_tcg::quote::verify_quote(attest, sig, &ak, nonce, pcrs)
                             .map_err(|e| e.to_string())
                     }),
