@@ -1,0 +1,1 @@
+//! tamperscan-bmc (being written).

@@ -1,0 +1,1 @@
+//! tamperscan-decompress (being written).

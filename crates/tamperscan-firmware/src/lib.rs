@@ -1,0 +1,1 @@
+//! tamperscan-firmware (being written).

@@ -1,0 +1,1 @@
+//! tamperscan-flash (being written).

@@ -1,0 +1,1 @@
+//! tamperscan-rootfs (being written).
