@@ -41,6 +41,42 @@ impl fmt::Display for Guid {
     }
 }
 
+/// Why a GUID's text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a GUID (expected 8-4-4-4-12 hex digits such as 8BE4DF61-93CA-11D2-AA0D-00E098032B8C): {0:?}")]
+pub struct GuidParseError(pub String);
+
+impl std::str::FromStr for Guid {
+    type Err = GuidParseError;
+
+    /// Reads the canonical text form, in either case, with or without braces.
+    fn from_str(text: &str) -> Result<Guid, GuidParseError> {
+        let err = || GuidParseError(text.to_string());
+        let t = text.trim();
+        let t = t
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+            .unwrap_or(t);
+        let parts: Vec<&str> = t.split('-').collect();
+        let lens = [8, 4, 4, 4, 12];
+        if parts.len() != 5
+            || parts.iter().zip(lens).any(|(p, n)| {
+                p.len() != n || !p.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+        {
+            return Err(err());
+        }
+        let num = |p: &str| u64::from_str_radix(p, 16).map_err(|_| err());
+        let d1 = u32::try_from(num(parts[0])?).map_err(|_| err())?;
+        let d2 = u16::try_from(num(parts[1])?).map_err(|_| err())?;
+        let d3 = u16::try_from(num(parts[2])?).map_err(|_| err())?;
+        let tail = format!("{}{}", parts[3], parts[4]);
+        let bytes = crate::unhex(&tail).ok_or_else(err)?;
+        let d4: [u8; 8] = bytes.try_into().map_err(|_| err())?;
+        Ok(Guid::from_fields(d1, d2, d3, d4))
+    }
+}
+
 impl fmt::Debug for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
@@ -61,5 +97,10 @@ mod tests {
         );
         assert_eq!(g.to_string(), "8BE4DF61-93CA-11D2-AA0D-00E098032B8C");
         assert_eq!(&g.0[..4], &[0x61, 0xdf, 0xe4, 0x8b]);
+        let back: Guid = "{8be4df61-93ca-11d2-aa0d-00e098032b8c}".parse().unwrap();
+        assert_eq!(back, g);
+        for bad in ["", "8BE4DF61-93CA-11D2-AA0D", "8BE4DF61-93CA-11D2-AA0D-00E098032B8G", "8BE4DF6193CA11D2AA0D00E098032B8C"] {
+            assert!(bad.parse::<Guid>().is_err(), "{bad}");
+        }
     }
 }

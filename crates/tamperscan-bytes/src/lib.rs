@@ -15,6 +15,6 @@ pub mod sniff;
 pub mod text;
 
 pub use error::{Error, ErrorKind};
-pub use guid::Guid;
+pub use guid::{Guid, GuidParseError};
 pub use hex::{hex, unhex};
 pub use reader::Reader;

@@ -1,1 +1,210 @@
-//! tamperscan-firmware (being written).
+//! Firmware images to module manifests, golden diffs and rules.
+//!
+//! [`analyze`] reads an image (a whole SPI flash dump, a BIOS region, a bare firmware volume, an
+//! FFS file, a PE driver, a BMC flash or one of its parts) into a [`Manifest`]: every module with
+//! a stable identity and hashes, volumes, NVRAM variables, non-erased free space, FIT hash checks
+//! and issues. [`diff()`] compares two manifests; [`rules`] matches modules against rule files.
+//! No I/O: callers hand in bytes.
+
+pub mod diff;
+pub mod manifest;
+pub mod rules;
+mod nvram;
+pub mod uefi;
+pub mod writer;
+
+pub use manifest::{
+    FitHash, FreeSpace, ImageInfo, Issue, Manifest, Module, ModuleKind, Region, Variable, Volume,
+    MANIFEST_SCHEMA,
+};
+
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use uefi::Place;
+
+/// Bounds on the work one image may cause.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Total bytes all decompressions of one image may produce.
+    pub decompress_budget: usize,
+    /// Deepest nesting of volumes and encapsulation sections.
+    pub max_depth: u32,
+    /// Keep each module's decompressed content in [`Module::content`] (for byte-pattern rules).
+    pub keep_content: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            decompress_budget: 512 << 20,
+            max_depth: 16,
+            keep_content: false,
+        }
+    }
+}
+
+/// Shared state of one analysis.
+pub(crate) struct Ctx {
+    pub(crate) limits: Limits,
+    budget: AtomicUsize,
+}
+
+impl Ctx {
+    fn new(limits: Limits) -> Ctx {
+        Ctx {
+            limits,
+            budget: AtomicUsize::new(limits.decompress_budget),
+        }
+    }
+
+    /// Runs a decompressor within what is left of the budget; failures become issues.
+    pub(crate) fn decompress(
+        &self,
+        place: Place,
+        path: &str,
+        out: &mut Out,
+        run: impl FnOnce(usize) -> Result<Vec<u8>, tamperscan_decompress::Error>,
+    ) -> Option<Vec<u8>> {
+        let left = self.budget.load(Ordering::Relaxed);
+        let push = |out: &mut Out, kind, message| {
+            out.issues.push(Issue {
+                kind,
+                offset: place.base,
+                stored_in: place.stored_in,
+                path: path.to_string(),
+                message,
+            })
+        };
+        if left == 0 {
+            push(out, "decompress_budget", format!("the decompression budget of {} bytes for this image is spent; contents not inspected", self.limits.decompress_budget));
+            return None;
+        }
+        match run(left) {
+            Ok(buf) => {
+                let n = buf.len();
+                let _ = self
+                    .budget
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(n)));
+                Some(buf)
+            }
+            Err(e) => {
+                push(out, "decompress_failed", format!("decompression failed: {e}"));
+                None
+            }
+        }
+    }
+}
+
+/// Pieces of a manifest gathered by one part of the parse, appended in image order.
+#[derive(Default)]
+pub(crate) struct Out {
+    pub(crate) volumes: Vec<Volume>,
+    pub(crate) modules: Vec<Module>,
+    pub(crate) variables: Vec<Variable>,
+    pub(crate) free_space: Vec<FreeSpace>,
+    pub(crate) issues: Vec<Issue>,
+}
+
+impl Out {
+    pub(crate) fn append(&mut self, mut o: Out) {
+        self.volumes.append(&mut o.volumes);
+        self.modules.append(&mut o.modules);
+        self.variables.append(&mut o.variables);
+        self.free_space.append(&mut o.free_space);
+        self.issues.append(&mut o.issues);
+    }
+}
+
+/// sha256 as lowercase hex.
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
+    tamperscan_bytes::hex(&Sha256::digest(bytes))
+}
+
+/// Reads an image into its manifest.
+pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
+    let ctx = Ctx::new(limits);
+    let mut out = Out::default();
+    let mut m = Manifest {
+        schema: MANIFEST_SCHEMA,
+        image: ImageInfo {
+            size: bytes.len() as u64,
+            sha256: hex_sha256(bytes),
+            format: String::new(),
+        },
+        ..Default::default()
+    };
+    let top = Place {
+        base: 0,
+        stored_in: None,
+    };
+    let vols = uefi::find_volumes(bytes);
+    if !vols.is_empty() {
+        m.image.format = "uefi-volumes".into();
+        volumes_in(&ctx, bytes, &vols, top, "", &mut out);
+    } else {
+        m.image.format = "unknown".into();
+        if !bytes.is_empty() {
+            out.modules.push(uefi::raw_module(bytes, top, "", "Unrecognised data"));
+        }
+        out.issues.push(Issue {
+            kind: "unrecognised",
+            offset: 0,
+            stored_in: None,
+            path: String::new(),
+            message: "no firmware structure tamperscan knows was found; the image is hashed whole".into(),
+        });
+    }
+    m.volumes = out.volumes;
+    m.modules = out.modules;
+    m.variables = out.variables;
+    m.free_space = out.free_space;
+    m.issues = out.issues;
+    m.assign_keys();
+    m
+}
+
+/// Parses the volumes at `vols` in `bytes`; what lies between them is kept as raw modules.
+fn volumes_in(ctx: &Ctx, bytes: &[u8], vols: &[usize], place: Place, path: &str, out: &mut Out) {
+    let mut covered = 0usize;
+    for &at in vols {
+        if at > covered {
+            gap(bytes, covered, at, place, path, out);
+        }
+        match uefi::volume(ctx, &bytes[at..], place_at(place, at), path, 0) {
+            Ok(v) => {
+                let len = v.volumes.first().map(|v| v.size).unwrap_or(0);
+                out.append(v);
+                covered = at.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)).min(bytes.len());
+            }
+            Err(e) => {
+                out.issues.push(Issue {
+                    kind: "volume_unparseable",
+                    offset: place.base + at as u64,
+                    stored_in: place.stored_in,
+                    path: path.to_string(),
+                    message: e.to_string(),
+                });
+                covered = at;
+            }
+        }
+    }
+    if covered < bytes.len() {
+        gap(bytes, covered, bytes.len(), place, path, out);
+    }
+}
+
+fn place_at(p: Place, off: usize) -> Place {
+    Place {
+        base: p.base + off as u64,
+        stored_in: p.stored_in,
+    }
+}
+
+/// Bytes between structures: nothing when erased, a raw module otherwise.
+fn gap(bytes: &[u8], from: usize, to: usize, place: Place, path: &str, out: &mut Out) {
+    let span = &bytes[from..to];
+    if span.iter().all(|&b| b == 0xFF) || span.iter().all(|&b| b == 0) {
+        return;
+    }
+    out.modules.push(uefi::raw_module(span, place_at(place, from), path, "Data outside volumes"));
+}

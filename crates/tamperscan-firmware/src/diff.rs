@@ -1,0 +1,320 @@
+//! Golden-versus-suspect comparison of two manifests.
+//!
+//! Modules are matched by their stable key (container path, GUID or name, occurrence index).
+//! What is left unmatched is paired a second time by GUID/name alone, so a module that moved to
+//! another volume shows as changed (with its old path), not as one removal and one addition.
+//! Pad files are not modules here: what they hold is reported as data in free space.
+
+use crate::manifest::{opt_guid_text, FreeSpace, Manifest, Module, ModuleKind, Variable};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use tamperscan_bytes::Guid;
+
+/// Schema name written in every diff's JSON.
+pub const DIFF_SCHEMA: &str = "tamperscan.firmware.diff/1";
+
+/// A module present in one image only.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleRef {
+    /// Stable key.
+    pub key: String,
+    /// FFS GUID, upper-case canonical text.
+    #[serde(serialize_with = "opt_guid_text")]
+    pub guid: Option<Guid>,
+    /// UI name or sub-image/file name.
+    pub name: Option<String>,
+    /// Type in words.
+    #[serde(rename = "type")]
+    pub file_type: String,
+    /// Container path.
+    pub path: String,
+    /// Offset in its buffer.
+    pub offset: u64,
+    /// Image offset of the compressed section it was unpacked from.
+    pub stored_in: Option<u64>,
+    /// sha256 as stored.
+    pub sha256: String,
+}
+
+/// A module present in both images whose bytes differ.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleChange {
+    /// Stable key in the suspect image.
+    pub key: String,
+    /// FFS GUID.
+    #[serde(serialize_with = "opt_guid_text")]
+    pub guid: Option<Guid>,
+    /// Name.
+    pub name: Option<String>,
+    /// Type in words.
+    #[serde(rename = "type")]
+    pub file_type: String,
+    /// Container path in the suspect image.
+    pub path: String,
+    /// Container path in the golden image, when the module moved.
+    pub golden_path: Option<String>,
+    /// What differs: `stored bytes`, `content`, `code` (PE32/TE bodies), `size`, `path`,
+    /// `version`, `checksum`.
+    pub differs: Vec<&'static str>,
+    /// Golden sha256 as stored.
+    pub golden_sha256: String,
+    /// Suspect sha256 as stored.
+    pub sha256: String,
+    /// Golden and suspect sizes.
+    pub golden_size: u64,
+    /// Suspect size.
+    pub size: u64,
+    /// Offset in the suspect image (or its decompressed buffer).
+    pub offset: u64,
+    /// Image offset of the compressed section in the suspect image.
+    pub stored_in: Option<u64>,
+}
+
+/// Variable differences.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VariableDiff {
+    /// Only in the suspect.
+    pub added: Vec<Variable>,
+    /// Only in the golden image.
+    pub removed: Vec<Variable>,
+    /// In both, with other data or attributes (the suspect's version).
+    pub changed: Vec<Variable>,
+}
+
+/// The comparison of a golden and a suspect manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diff {
+    /// [`DIFF_SCHEMA`].
+    pub schema: &'static str,
+    /// sha256 of the golden image.
+    pub golden_sha256: String,
+    /// sha256 of the suspect image.
+    pub suspect_sha256: String,
+    /// Whether the two images are byte-identical.
+    pub identical: bool,
+    /// Modules only in the suspect.
+    pub added: Vec<ModuleRef>,
+    /// Modules only in the golden image.
+    pub removed: Vec<ModuleRef>,
+    /// Modules in both whose bytes differ.
+    pub changed: Vec<ModuleChange>,
+    /// Modules in both with the same bytes.
+    pub unchanged: usize,
+    /// NVRAM variable differences.
+    pub variables: VariableDiff,
+    /// Non-erased free space in the suspect that the golden image does not have.
+    pub free_space: Vec<FreeSpace>,
+    /// FIT hashes that fail in the suspect.
+    pub fit_hash_mismatches: Vec<crate::manifest::FitHash>,
+    /// Issues the suspect's parse raised that the golden one's did not (by kind and path).
+    pub new_issues: Vec<crate::manifest::Issue>,
+}
+
+impl Diff {
+    /// Whether anything differs that a person should look at.
+    pub fn has_differences(&self) -> bool {
+        !(self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.variables.added.is_empty()
+            && self.variables.removed.is_empty()
+            && self.variables.changed.is_empty()
+            && self.free_space.is_empty()
+            && self.fit_hash_mismatches.is_empty()
+            && self.new_issues.is_empty())
+    }
+}
+
+fn reference(m: &Module) -> ModuleRef {
+    ModuleRef {
+        key: m.key.clone(),
+        guid: m.guid,
+        name: m.name.clone(),
+        file_type: m.file_type.clone(),
+        path: m.path.clone(),
+        offset: m.offset,
+        stored_in: m.stored_in,
+        sha256: m.sha256.clone(),
+    }
+}
+
+fn counted(m: &Module) -> bool {
+    m.type_raw != Some(0xF0)
+}
+
+fn ident(m: &Module) -> String {
+    match (&m.guid, &m.name) {
+        (Some(g), _) => g.to_string(),
+        (None, Some(n)) if m.kind != ModuleKind::Raw => n.clone(),
+        _ => format!("{:?}", m.kind),
+    }
+}
+
+fn compare(g: &Module, s: &Module) -> Vec<&'static str> {
+    let mut d = Vec::new();
+    if g.sha256 != s.sha256 {
+        d.push("stored bytes");
+    }
+    if g.content_sha256 != s.content_sha256 {
+        d.push("content");
+    }
+    if g.pe32_sha256 != s.pe32_sha256 || g.te_sha256 != s.te_sha256 {
+        d.push("code");
+    }
+    if g.size != s.size {
+        d.push("size");
+    }
+    if g.path != s.path {
+        d.push("path");
+    }
+    if g.version != s.version {
+        d.push("version");
+    }
+    if g.checksum_ok != s.checksum_ok {
+        d.push("checksum");
+    }
+    d
+}
+
+fn change(g: &Module, s: &Module, differs: Vec<&'static str>) -> ModuleChange {
+    ModuleChange {
+        key: s.key.clone(),
+        guid: s.guid,
+        name: s.name.clone().or_else(|| g.name.clone()),
+        file_type: s.file_type.clone(),
+        path: s.path.clone(),
+        golden_path: (g.path != s.path).then(|| g.path.clone()),
+        differs,
+        golden_sha256: g.sha256.clone(),
+        sha256: s.sha256.clone(),
+        golden_size: g.size,
+        size: s.size,
+        offset: s.offset,
+        stored_in: s.stored_in,
+    }
+}
+
+/// Compares a golden manifest with a suspect one.
+pub fn diff(golden: &Manifest, suspect: &Manifest) -> Diff {
+    let gold: BTreeMap<&str, &Module> = golden
+        .modules
+        .iter()
+        .filter(|m| counted(m))
+        .map(|m| (m.key.as_str(), m))
+        .collect();
+    let mut matched: HashSet<&str> = HashSet::new();
+    let mut changed = Vec::new();
+    let mut unchanged = 0usize;
+    let mut left = Vec::new();
+    for s in suspect.modules.iter().filter(|m| counted(m)) {
+        match gold.get(s.key.as_str()) {
+            Some(g) => {
+                matched.insert(g.key.as_str());
+                let d = compare(g, s);
+                if d.is_empty() {
+                    unchanged += 1;
+                } else {
+                    changed.push(change(g, s, d));
+                }
+            }
+            None => left.push(s),
+        }
+    }
+    // Second pass: pair what is left by identity alone (a module that moved).
+    let mut spare: BTreeMap<String, Vec<&Module>> = BTreeMap::new();
+    for g in gold.values().filter(|g| !matched.contains(g.key.as_str())) {
+        spare.entry(ident(g)).or_default().push(g);
+    }
+    let mut added = Vec::new();
+    for s in left {
+        let candidates = spare.get_mut(&ident(s));
+        match candidates {
+            Some(c) if s.kind != ModuleKind::Raw && !c.is_empty() => {
+                let g = c.remove(0);
+                matched.insert(g.key.as_str());
+                let d = compare(g, s);
+                changed.push(change(g, s, d));
+            }
+            _ => added.push(reference(s)),
+        }
+    }
+    let removed: Vec<ModuleRef> = golden
+        .modules
+        .iter()
+        .filter(|m| counted(m) && !matched.contains(m.key.as_str()))
+        .map(reference)
+        .collect();
+
+    let var_key = |v: &Variable| (v.guid, v.name.clone());
+    let gvars: BTreeMap<_, &Variable> = golden
+        .variables
+        .iter()
+        .filter(|v| v.state == "valid")
+        .map(|v| (var_key(v), v))
+        .collect();
+    let svars: BTreeMap<_, &Variable> = suspect
+        .variables
+        .iter()
+        .filter(|v| v.state == "valid")
+        .map(|v| (var_key(v), v))
+        .collect();
+    let mut variables = VariableDiff::default();
+    for (k, s) in &svars {
+        match gvars.get(k) {
+            None => variables.added.push((*s).clone()),
+            Some(g) if g.sha256 != s.sha256 || g.attributes != s.attributes => {
+                variables.changed.push((*s).clone())
+            }
+            Some(_) => {}
+        }
+    }
+    for (k, g) in &gvars {
+        if !svars.contains_key(k) {
+            variables.removed.push((*g).clone());
+        }
+    }
+    let known_free: HashSet<&str> = golden.free_space.iter().map(|f| f.sha256.as_str()).collect();
+    let free_space = suspect
+        .free_space
+        .iter()
+        .filter(|f| !known_free.contains(f.sha256.as_str()))
+        .cloned()
+        .collect();
+    let golden_fit_fail: HashSet<(&str, &str)> = golden
+        .fit_hashes
+        .iter()
+        .filter(|h| !h.ok)
+        .map(|h| (h.image.as_str(), h.algo.as_str()))
+        .collect();
+    let fit_hash_mismatches = suspect
+        .fit_hashes
+        .iter()
+        .filter(|h| !h.ok && !golden_fit_fail.contains(&(h.image.as_str(), h.algo.as_str())))
+        .cloned()
+        .collect();
+    let golden_issues: HashSet<(&str, &str)> = golden
+        .issues
+        .iter()
+        .map(|i| (i.kind, i.path.as_str()))
+        .collect();
+    let new_issues = suspect
+        .issues
+        .iter()
+        .filter(|i| !golden_issues.contains(&(i.kind, i.path.as_str())))
+        .cloned()
+        .collect();
+    Diff {
+        schema: DIFF_SCHEMA,
+        golden_sha256: golden.image.sha256.clone(),
+        suspect_sha256: suspect.image.sha256.clone(),
+        identical: golden.image.sha256 == suspect.image.sha256,
+        added,
+        removed,
+        changed,
+        unchanged,
+        variables,
+        free_space,
+        fit_hash_mismatches,
+        new_issues,
+    }
+}
