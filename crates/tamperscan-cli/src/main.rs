@@ -8,6 +8,7 @@
 mod audit_cmd;
 mod boot_cmd;
 mod demo_cmd;
+mod firmware_cmd;
 mod html;
 mod term;
 mod text;
@@ -63,6 +64,59 @@ enum Command {
     ///
     /// Exits 0 when the audit finds exactly what was planted, 1 otherwise.
     Demo(DemoArgs),
+    /// Firmware images: module manifests, golden diffs and rule checks
+    ///
+    /// Reads whole SPI flash dumps (Intel flash descriptor regions), BIOS regions, UEFI firmware
+    /// volumes (FFS v2/v3, LZMA, LZMA x86, EFI/Tiano, Brotli, CRC32 sections, nested volumes),
+    /// NVRAM variable stores, BMC images (legacy u-boot, FIT with hash checks, device trees,
+    /// squashfs/cramfs/JFFS2 root filesystems) and stand-alone PE drivers.
+    #[command(subcommand)]
+    Firmware(FirmwareCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum FirmwareCommand {
+    /// List every module of an image with its stable identity and hashes
+    Manifest {
+        /// The image
+        image: PathBuf,
+        /// Also list pad files
+        #[arg(long)]
+        all: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Compare a suspect image with a golden one: modules added, removed and changed, NVRAM
+    /// variables, data in free space, FIT hash mismatches
+    ///
+    /// Exits 0 when nothing differs, 1 when something does, 2 on unreadable input.
+    Diff {
+        /// The image you trust
+        golden: PathBuf,
+        /// The image to check
+        suspect: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check an image against rules (the built-in set of publicly documented UEFI implants,
+    /// plus --rules FILE) and its own integrity (checksums, FIT hashes, data in free space)
+    ///
+    /// Exits 0 when nothing matched, 1 when something did, 2 on unreadable input or rules.
+    Check {
+        /// The image
+        image: PathBuf,
+        /// A rule file (TOML, format in the README) applied with the built-in rules
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        /// Leave the built-in rules out
+        #[arg(long)]
+        no_default_rules: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +275,20 @@ fn main() -> ExitCode {
             },
             format,
         ),
+        Command::Firmware(FirmwareCommand::Manifest { image, all, format }) => {
+            firmware_cmd::manifest(&image, format, all)
+        }
+        Command::Firmware(FirmwareCommand::Diff {
+            golden,
+            suspect,
+            format,
+        }) => firmware_cmd::diff_cmd(&golden, &suspect, format),
+        Command::Firmware(FirmwareCommand::Check {
+            image,
+            rules,
+            no_default_rules,
+            format,
+        }) => firmware_cmd::check(&image, rules.as_deref(), no_default_rules, format),
         Command::Demo(args) => {
             demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
         }

@@ -179,6 +179,41 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                     description: "the TPM quote's PCR digest is not that of the event log: the log hides what the TPM measured".into(),
                 });
             }
+            // Firmware: every host of a model carries the same BIOS and BMC images, except
+            // where an implant is planted.
+            let mut fw = FirmwarePlant::Genuine;
+            if m == 0 && i == 4 {
+                fw = FirmwarePlant::InjectedBmcModule;
+                planted.push(Planted {
+                    host: host.clone(),
+                    layer: "firmware".into(),
+                    kind: "firmware.module_added".into(),
+                    description: "the BMC image carries an extra FIT sub-image that the golden image does not have".into(),
+                });
+            }
+            if m == 0 && i == 5 {
+                fw = FirmwarePlant::KnownImplantModule;
+                for kind in ["firmware.rule_match", "firmware.module_added_vs_siblings"] {
+                    planted.push(Planted {
+                        host: host.clone(),
+                        layer: "firmware".into(),
+                        kind: kind.into(),
+                        description: "the BIOS image holds a module with the GUID and name of a published UEFI implant (LoJax SecDxe); its body is synthetic".into(),
+                    });
+                }
+            }
+            if m == 1 && i == 6 {
+                fw = FirmwarePlant::PatchedBmcKernel;
+                planted.push(Planted {
+                    host: host.clone(),
+                    layer: "firmware".into(),
+                    kind: "firmware.module_changed_vs_siblings".into(),
+                    description: "the BMC kernel sub-image was patched and its FIT hash recomputed, so only a comparison with the siblings shows it".into(),
+                });
+            }
+            write(dir, &format!("hosts/{host}/firmware/bios.fd"), &bios_image(model, fw))?;
+            write(dir, &format!("hosts/{host}/firmware/bmc.bin"), &bmc_image(model, fw))?;
+
             if let Some((attest, sig, ak)) = quote_for(&host, &quoted_log, &h.quote_nonce) {
                 write(dir, &format!("hosts/{host}/boot/quote.msg"), &attest)?;
                 write(dir, &format!("hosts/{host}/boot/quote.sig"), &sig)?;
@@ -187,6 +222,10 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
         }
     }
     write_boot_references(dir, &mut planted)?;
+    // The first model keeps a golden BMC image (as delivered by the vendor and checked by
+    // hand); the second relies on sibling consensus.
+    let (first_model, ..) = MODELS[0];
+    write(dir, &format!("models/{first_model}/firmware/bmc.bin"), &bmc_image(first_model, FirmwarePlant::Genuine))?;
     planted.sort();
     let marker = MarkerFile {
         note: "Written by `tamperscan demo`. Everything in this directory is synthetic.".into(),
@@ -264,6 +303,86 @@ fn write_boot_references(dir: &Path, planted: &mut Vec<Planted>) -> Result<(), D
         });
     }
     Ok(())
+}
+
+/// What is planted in a host's firmware images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirmwarePlant {
+    Genuine,
+    InjectedBmcModule,
+    PatchedBmcKernel,
+    KnownImplantModule,
+}
+
+/// Deterministic filler bytes standing in for code (xorshift64 from a label).
+fn filler(label: &str, len: usize) -> Vec<u8> {
+    let mut x = fnv(label) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    let head = format!("SYNTHETIC tamperscan demo: {label}\0");
+    out.extend_from_slice(head.as_bytes());
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// The host BIOS: one firmware volume of DXE drivers written by the project's image writer.
+fn bios_image(model: &str, plant: FirmwarePlant) -> Vec<u8> {
+    use tamperscan_firmware::writer;
+    let mut drivers: Vec<(String, &str)> = [
+        ("6A7B8C9D-0001-4E5F-8A9B-0C1D2E3F4A01", "PlatformInitDxe"),
+        ("6A7B8C9D-0002-4E5F-8A9B-0C1D2E3F4A02", "BmcLinkDxe"),
+        ("6A7B8C9D-0003-4E5F-8A9B-0C1D2E3F4A03", "NetworkStackDxe"),
+        ("6A7B8C9D-0004-4E5F-8A9B-0C1D2E3F4A04", "SecureBootPolicyDxe"),
+    ]
+    .iter()
+    .map(|(g, n)| (g.to_string(), *n))
+    .collect();
+    if plant == FirmwarePlant::KnownImplantModule {
+        // GUID and name as ESET published them for LoJax; the body is filler, not code.
+        drivers.push(("682894B5-6B70-4EBA-9E90-A607E5676297".into(), "SecDxe"));
+    }
+    let files: Vec<Vec<u8>> = drivers
+        .iter()
+        .filter_map(|(g, name)| {
+            let guid: tamperscan_bytes::Guid = g.parse().ok()?;
+            let mut pe = b"MZ".to_vec();
+            pe.extend_from_slice(&filler(&format!("{model} {name}"), 6000));
+            let body = writer::sections(&[writer::section(0x10, &pe), writer::ui_section(name)]);
+            Some(writer::ffs_file(guid, 0x07, &body))
+        })
+        .collect();
+    let name: tamperscan_bytes::Guid = "6A7B8C9D-0000-4E5F-8A9B-0C1D2E3F4A00".parse().unwrap_or(tamperscan_bytes::Guid([0; 16]));
+    writer::volume(name, &files, 0x10000).unwrap_or_default()
+}
+
+/// The BMC image: a FIT (kernel, device tree, root filesystem) with sha256 hashes.
+fn bmc_image(model: &str, plant: FirmwarePlant) -> Vec<u8> {
+    use tamperscan_firmware::writer::{fdt, fit, FitPart, Node};
+    let mut kernel = filler(&format!("{model} BMC kernel 5.10.2"), 48 * 1024);
+    if plant == FirmwarePlant::PatchedBmcKernel {
+        // A few bytes changed in place, as an implant that hooks a function would.
+        for (k, b) in kernel.iter_mut().skip(20_000).take(16).enumerate() {
+            *b ^= 0x90 ^ (k as u8);
+        }
+    }
+    let dtb = fdt(&Node::new("")
+        .text("model", &format!("SYNTHETIC {model} BMC"))
+        .text("compatible", "example,demo-bmc")
+        .child(Node::new("flash").text("compatible", "fixed-partitions").u32("#address-cells", 1).u32("#size-cells", 1)));
+    let mut parts = vec![
+        FitPart { name: "kernel".into(), kind: "kernel".into(), data: kernel },
+        FitPart { name: "fdt".into(), kind: "flat_dt".into(), data: dtb },
+        FitPart { name: "ramdisk".into(), kind: "ramdisk".into(), data: filler(&format!("{model} BMC rootfs"), 24 * 1024) },
+    ];
+    if plant == FirmwarePlant::InjectedBmcModule {
+        parts.push(FitPart { name: "telemetry".into(), kind: "firmware".into(), data: filler("injected BMC module", 8 * 1024) });
+    }
+    fit(&format!("SYNTHETIC {model} BMC firmware 5.10.2"), &parts)
 }
 
 /// What is planted in a host's event log.

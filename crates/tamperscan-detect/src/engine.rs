@@ -22,6 +22,7 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(crate::host::HostDetector),
         Box::new(crate::evidence::EvidenceDetector),
         Box::new(crate::boot::BootDetector),
+        Box::new(crate::firmware::FirmwareDetector),
     ]
 }
 

@@ -9,6 +9,7 @@ pub mod boot;
 pub mod consensus;
 mod engine;
 mod evidence;
+mod firmware;
 mod host;
 
 pub use engine::{audit, detectors, Audit, Detector, HostReport};

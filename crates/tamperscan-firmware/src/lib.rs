@@ -141,6 +141,16 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
     if !vols.is_empty() {
         m.image.format = "uefi-volumes".into();
         volumes_in(&ctx, bytes, &vols, top, "", &mut out);
+    } else if let Some(files) = uefi::bare_files(&ctx, bytes, top) {
+        m.image.format = "ffs-files".into();
+        out.append(files);
+    } else if bytes.starts_with(b"MZ") {
+        m.image.format = "pe-image".into();
+        let mut md = uefi::raw_module(bytes, top, "", "PE image");
+        md.kind = ModuleKind::PeImage;
+        md.name = None;
+        md.pe32_sha256 = vec![md.sha256.clone()];
+        out.modules.push(md);
     } else {
         m.image.format = "unknown".into();
         if !bytes.is_empty() {

@@ -101,7 +101,43 @@ pub fn looks_like_volume(data: &[u8], at: usize) -> bool {
     }
     let len = u64::from_le_bytes(h[0x20..0x28].try_into().unwrap_or([0; 8]));
     let hdr = u16::from_le_bytes([h[0x30], h[0x31]]);
-    hdr >= 0x48 && u64::from(hdr) <= len
+    if hdr < 0x48 || u64::from(hdr) > len || !matches!(h[0x37], 1 | 2) {
+        return false;
+    }
+    // A "_FVH" inside compressed or random data is common enough: take it for a volume when the
+    // file system is one the PI spec defines or the header checksum holds.
+    let mut fs = [0u8; 16];
+    fs.copy_from_slice(&h[0x10..0x20]);
+    let fs = Guid(fs);
+    let known = [FFS1, FFS2, FFS3, NVRAM].contains(&fs);
+    let checksum_ok = data
+        .get(at..at + usize::from(hdr))
+        .is_some_and(|hb| hb.chunks_exact(2).fold(0u16, |s, w| s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))) == 0);
+    known || checksum_ok
+}
+
+/// Parses `data` as FFS files laid end to end without a volume around them (an `.ffs` file as
+/// build tools write it); `None` unless the first file's header checksum holds.
+pub(crate) fn bare_files(ctx: &Ctx, data: &[u8], place: Place) -> Option<Out> {
+    let h = data.get(..24)?;
+    let sum = h.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    let size = u32::from_le_bytes([h[20], h[21], h[22], 0]) as usize;
+    if sum.wrapping_sub(h[23]).wrapping_sub(h[17]) != 0 || size < 24 || size > data.len() || h.iter().all(|&b| b == h[0]) {
+        return None;
+    }
+    let mut out = Out::default();
+    let (slots, free_from) = scan_files(data, 0, false, 0xFF, place, "", &mut out);
+    if let Some(fs) = not_erased(data.get(free_from..).unwrap_or(&[]), 0xFF, place.at(free_from), "after the last file") {
+        out.free_space.push(fs);
+    }
+    let parts: Vec<Out> = slots
+        .par_iter()
+        .map(|s| file(ctx, data, s, place, "", 0xFF, 0))
+        .collect();
+    for p in parts {
+        out.append(p);
+    }
+    Some(out)
 }
 
 /// Offsets (8-aligned) where a firmware volume header starts, in order, not overlapping.

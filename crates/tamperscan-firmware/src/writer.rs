@@ -106,3 +106,151 @@ pub fn inject(image: &mut [u8], free_start: usize, volume_end: usize, file: &[u8
     image.get_mut(at..at + file.len())?.copy_from_slice(file);
     Some(at)
 }
+
+/// A device tree node for [`fdt`].
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    /// Node name (`images`, `kernel`, `hash-1`); empty for the root.
+    pub name: String,
+    /// Properties in order.
+    pub props: Vec<(String, Vec<u8>)>,
+    /// Child nodes in order.
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    /// A node with a name.
+    pub fn new(name: &str) -> Node {
+        Node {
+            name: name.to_string(),
+            ..Node::default()
+        }
+    }
+
+    /// Adds a NUL-terminated string property.
+    pub fn text(mut self, name: &str, value: &str) -> Node {
+        let mut v = value.as_bytes().to_vec();
+        v.push(0);
+        self.props.push((name.to_string(), v));
+        self
+    }
+
+    /// Adds a big-endian u32 property.
+    pub fn u32(mut self, name: &str, value: u32) -> Node {
+        self.props.push((name.to_string(), value.to_be_bytes().to_vec()));
+        self
+    }
+
+    /// Adds a raw bytes property.
+    pub fn bytes(mut self, name: &str, value: &[u8]) -> Node {
+        self.props.push((name.to_string(), value.to_vec()));
+        self
+    }
+
+    /// Adds a child.
+    pub fn child(mut self, node: Node) -> Node {
+        self.children.push(node);
+        self
+    }
+}
+
+/// Serialises a flattened device tree (Devicetree Specification v0.4, version 17).
+pub fn fdt(root: &Node) -> Vec<u8> {
+    fn pad(v: &mut Vec<u8>) {
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+    }
+    fn walk(n: &Node, st: &mut Vec<u8>, strings: &mut Vec<u8>, offsets: &mut std::collections::HashMap<String, u32>) {
+        st.extend_from_slice(&1u32.to_be_bytes());
+        st.extend_from_slice(n.name.as_bytes());
+        st.push(0);
+        pad(st);
+        for (name, value) in &n.props {
+            let off = *offsets.entry(name.clone()).or_insert_with(|| {
+                let o = strings.len() as u32;
+                strings.extend_from_slice(name.as_bytes());
+                strings.push(0);
+                o
+            });
+            st.extend_from_slice(&3u32.to_be_bytes());
+            st.extend_from_slice(&(value.len() as u32).to_be_bytes());
+            st.extend_from_slice(&off.to_be_bytes());
+            st.extend_from_slice(value);
+            pad(st);
+        }
+        for c in &n.children {
+            walk(c, st, strings, offsets);
+        }
+        st.extend_from_slice(&2u32.to_be_bytes());
+    }
+    let mut st = Vec::new();
+    let mut strings = Vec::new();
+    walk(root, &mut st, &mut strings, &mut Default::default());
+    st.extend_from_slice(&9u32.to_be_bytes());
+    let rsv = 40u32;
+    let off_struct = rsv + 16;
+    let off_strings = off_struct + st.len() as u32;
+    let total = off_strings + strings.len() as u32;
+    let mut out = Vec::with_capacity(total as usize);
+    for v in [0xD00D_FEEDu32, total, off_struct, off_strings, rsv, 17, 16, 0, strings.len() as u32, st.len() as u32] {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    out.extend_from_slice(&[0u8; 16]);
+    out.extend_from_slice(&st);
+    out.extend_from_slice(&strings);
+    out
+}
+
+/// One sub-image of a FIT written by [`fit`].
+#[derive(Debug, Clone)]
+pub struct FitPart {
+    /// Node name under `/images`.
+    pub name: String,
+    /// `type` property (`kernel`, `flat_dt`, `ramdisk`, `firmware`).
+    pub kind: String,
+    /// The data, embedded.
+    pub data: Vec<u8>,
+}
+
+/// A U-Boot FIT image with embedded data, a sha256 hash node per sub-image and one
+/// configuration that loads every part.
+pub fn fit(description: &str, parts: &[FitPart]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut images = Node::new("images");
+    let mut conf = Node::new("conf-1").text("description", description);
+    let mut loadables = Vec::new();
+    for p in parts {
+        let hash = Sha256::digest(&p.data);
+        images = images.child(
+            Node::new(&p.name)
+                .text("description", &format!("{} ({})", p.name, p.kind))
+                .bytes("data", &p.data)
+                .text("type", &p.kind)
+                .text("arch", "arm")
+                .text("os", "linux")
+                .text("compression", "none")
+                .child(Node::new("hash-1").text("algo", "sha256").bytes("value", &hash)),
+        );
+        match p.kind.as_str() {
+            "kernel" => conf = conf.text("kernel", &p.name),
+            "flat_dt" => conf = conf.text("fdt", &p.name),
+            "ramdisk" => conf = conf.text("ramdisk", &p.name),
+            _ => loadables.push(p.name.clone()),
+        }
+    }
+    if !loadables.is_empty() {
+        let mut v = Vec::new();
+        for l in &loadables {
+            v.extend_from_slice(l.as_bytes());
+            v.push(0);
+        }
+        conf = conf.bytes("loadables", &v);
+    }
+    let root = Node::new("")
+        .text("description", description)
+        .u32("#address-cells", 1)
+        .child(images)
+        .child(Node::new("configurations").text("default", "conf-1").child(conf));
+    fdt(&root)
+}

@@ -12,6 +12,7 @@
 pub mod boot_reference;
 mod config;
 mod error;
+pub mod firmware;
 mod layout;
 mod load;
 pub mod observe;

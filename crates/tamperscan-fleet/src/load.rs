@@ -60,6 +60,8 @@ pub struct Model {
     pub notes: Vec<Note>,
     /// `models/<name>/boot/reference.toml`, with its path relative to the fleet root.
     pub boot_reference: Option<(String, crate::boot_reference::BootReference)>,
+    /// Golden firmware images (`models/<name>/firmware/<slot>.bin`), analysed.
+    pub firmware: Vec<crate::firmware::FirmwareImage>,
 }
 
 /// One host and its evidence.
@@ -81,6 +83,8 @@ pub struct Host {
     pub boot_logs: Vec<BootLog>,
     /// Its TPM quote, verified against its first event log.
     pub quote: Option<crate::observe::QuoteObservation>,
+    /// Its firmware images, analysed (sorted by path).
+    pub firmware: Vec<crate::firmware::FirmwareImage>,
 }
 
 /// Something in the fleet directory that tamperscan did not read, with the reason.
@@ -136,7 +140,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
     for entry in sorted_entries(root, "", MAX_ENTRIES, &mut notes).0 {
         let known = matches!(
             entry.as_str(),
-            "fleet.toml" | "models" | "hosts" | "network"
+            "fleet.toml" | "models" | "hosts" | "network" | "rules"
         ) || entry.starts_with("tamperscan.db")
             || entry.starts_with("report")
             || entry.starts_with('.');
@@ -173,6 +177,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 references: Vec::new(),
                 notes: Vec::new(),
                 boot_reference: None,
+                firmware: Vec::new(),
             };
             (name.clone(), model)
         })
@@ -187,6 +192,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             references: Vec::new(),
             notes: Vec::new(),
             boot_reference: None,
+            firmware: Vec::new(),
         });
         let reference_path = root.join(&rel).join(BOOT_REFERENCE);
         match read_config(&reference_path) {
@@ -255,9 +261,16 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             Err(mut e) => errors.append(&mut e),
         }
     }
-    if !errors.is_empty() {
+    let analyser = match crate::firmware::FirmwareAnalyser::new(root) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let Some(analyser) = analyser.filter(|_| errors.is_empty()) else {
         return Err(LoadError(errors));
-    }
+    };
 
     let total = hosts.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -288,22 +301,41 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             for f in &files {
                 let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
                 if let (Some(bytes), EvidenceStatus::Read) = (bytes, &item.status) {
-                    observe(host, &mut quote, &item, bytes, forbidden);
+                    observe(host, &mut quote, &item, bytes, forbidden, &analyser);
                 }
                 host.evidence.push(item);
             }
             host.boot_logs.sort_by(|a, b| a.path.cmp(&b.path));
             host.quote = quote.verify(&host.boot_logs, host.config.quote_nonce.as_deref());
             host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
+            host.firmware.sort_by(|a, b| a.path.cmp(&b.path));
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n, total);
         });
     for (name, files) in model_files {
         if let Some(model) = models.get_mut(&name) {
-            model.references = files
+            let read: Vec<(EvidenceItem, Option<crate::firmware::FirmwareImage>)> = files
                 .par_iter()
-                .map(|f| read_evidence(&f.abs, &f.rel, &f.kind))
+                .map(|f| {
+                    let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
+                    let golden = match (&item.kind, bytes, &item.status, &item.sha256) {
+                        (EvidenceKind::FirmwareImage { name }, Some(bytes), EvidenceStatus::Read, Some(sha)) => {
+                            Some(crate::firmware::FirmwareImage {
+                                name: name.clone(),
+                                path: item.path.clone(),
+                                sha256: sha.clone(),
+                                analysis: analyser.analyse(sha, &bytes),
+                            })
+                        }
+                        _ => None,
+                    };
+                    (item, golden)
+                })
                 .collect();
+            for (item, golden) in read {
+                model.references.push(item);
+                model.firmware.extend(golden);
+            }
         }
     }
     hosts.sort_by(|a, b| a.id.cmp(&b.id));
@@ -396,6 +428,7 @@ fn scan_host(root: &Path, dir: &str) -> ScannedHost {
         notes: host_notes,
         boot_logs: Vec::new(),
         quote: None,
+        firmware: Vec::new(),
     };
     Ok((host, pending))
 }
@@ -407,8 +440,19 @@ fn observe(
     item: &EvidenceItem,
     bytes: Vec<u8>,
     forbidden: &BTreeSet<String>,
+    analyser: &crate::firmware::FirmwareAnalyser,
 ) {
-    match item.kind {
+    match &item.kind {
+        EvidenceKind::FirmwareImage { name } => {
+            if let Some(sha) = &item.sha256 {
+                host.firmware.push(crate::firmware::FirmwareImage {
+                    name: name.clone(),
+                    path: item.path.clone(),
+                    sha256: sha.clone(),
+                    analysis: analyser.analyse(sha, &bytes),
+                });
+            }
+        }
         EvidenceKind::EventLog => host
             .boot_logs
             .push(crate::observe::boot_log(&item.path, &bytes, forbidden)),
@@ -422,7 +466,7 @@ fn one(path: &Path, message: impl Into<String>) -> LoadError {
 }
 
 /// Reads a configuration file bounded by [`CONFIG_SIZE_LIMIT`]; `Ok(None)` when absent.
-fn read_config(path: &Path) -> Result<Option<Vec<u8>>, FleetError> {
+pub(crate) fn read_config(path: &Path) -> Result<Option<Vec<u8>>, FleetError> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -598,7 +642,10 @@ fn parsed(kind: &EvidenceKind) -> bool {
     kind.is_text()
         || matches!(
             kind,
-            EvidenceKind::EventLog | EvidenceKind::TpmQuote | EvidenceKind::AkPublic
+            EvidenceKind::EventLog
+                | EvidenceKind::TpmQuote
+                | EvidenceKind::AkPublic
+                | EvidenceKind::FirmwareImage { .. }
         )
 }
 
