@@ -57,22 +57,23 @@ impl std::str::FromStr for Guid {
             .strip_prefix('{')
             .and_then(|t| t.strip_suffix('}'))
             .unwrap_or(t);
+        let lens = [8usize, 4, 4, 4, 12];
         let parts: Vec<&str> = t.split('-').collect();
-        let lens = [8, 4, 4, 4, 12];
         if parts.len() != 5
-            || parts.iter().zip(lens).any(|(p, n)| {
-                p.len() != n || !p.bytes().all(|b| b.is_ascii_hexdigit())
-            })
+            || parts
+                .iter()
+                .zip(lens)
+                .any(|(p, n)| p.len() != n || !p.bytes().all(|b| b.is_ascii_hexdigit()))
         {
             return Err(err());
         }
-        let num = |p: &str| u64::from_str_radix(p, 16).map_err(|_| err());
-        let d1 = u32::try_from(num(parts[0])?).map_err(|_| err())?;
-        let d2 = u16::try_from(num(parts[1])?).map_err(|_| err())?;
-        let d3 = u16::try_from(num(parts[2])?).map_err(|_| err())?;
-        let tail = format!("{}{}", parts[3], parts[4]);
-        let bytes = crate::unhex(&tail).ok_or_else(err)?;
-        let d4: [u8; 8] = bytes.try_into().map_err(|_| err())?;
+        let hex: String = parts.concat();
+        let bytes = crate::unhex(&hex).ok_or_else(err)?;
+        let be: [u8; 16] = bytes.try_into().map_err(|_| err())?;
+        let [a0, a1, a2, a3, b0, b1, c0, c1, d4 @ ..] = be;
+        let d1 = u32::from_be_bytes([a0, a1, a2, a3]);
+        let d2 = u16::from_be_bytes([b0, b1]);
+        let d3 = u16::from_be_bytes([c0, c1]);
         Ok(Guid::from_fields(d1, d2, d3, d4))
     }
 }

@@ -7,6 +7,7 @@
 //! No I/O: callers hand in bytes.
 
 pub mod diff;
+mod layout;
 pub mod manifest;
 pub mod rules;
 mod nvram;
@@ -138,12 +139,26 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
         stored_in: None,
     };
     let vols = uefi::find_volumes(bytes);
-    if !vols.is_empty() {
+    let descriptor = tamperscan_flash::ifd::find(bytes)
+        .filter(|&o| o == 0)
+        .and_then(|_| tamperscan_flash::ifd::parse(bytes).ok());
+    let bmc_found = if descriptor.is_none() && vols.is_empty() {
+        tamperscan_bmc::scan::scan(bytes)
+    } else {
+        Vec::new()
+    };
+    if let Some(desc) = &descriptor {
+        m.image.format = "intel-flash".into();
+        layout::intel_flash(&ctx, bytes, desc, &mut m.regions, &mut out);
+    } else if !vols.is_empty() {
         m.image.format = "uefi-volumes".into();
         volumes_in(&ctx, bytes, &vols, top, "", &mut out);
     } else if let Some(files) = uefi::bare_files(&ctx, bytes, top) {
         m.image.format = "ffs-files".into();
         out.append(files);
+    } else if !bmc_found.is_empty() {
+        m.image.format = "bmc".into();
+        layout::bmc(bytes, &bmc_found, &mut m.regions, &mut m.fit_hashes, &mut out);
     } else if bytes.starts_with(b"MZ") {
         m.image.format = "pe-image".into();
         let mut md = uefi::raw_module(bytes, top, "", "PE image");
@@ -174,7 +189,7 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
 }
 
 /// Parses the volumes at `vols` in `bytes`; what lies between them is kept as raw modules.
-fn volumes_in(ctx: &Ctx, bytes: &[u8], vols: &[usize], place: Place, path: &str, out: &mut Out) {
+pub(crate) fn volumes_in(ctx: &Ctx, bytes: &[u8], vols: &[usize], place: Place, path: &str, out: &mut Out) {
     let mut covered = 0usize;
     for &at in vols {
         if at > covered {

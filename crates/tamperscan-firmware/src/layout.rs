@@ -1,0 +1,233 @@
+//! Whole-flash layouts and BMC images: the Intel flash descriptor's regions (BIOS region read
+//! as UEFI volumes, ME region as its partition table), and BMC flash contents (legacy u-boot
+//! images, FIT images with every stored hash checked, device trees with their partition maps).
+
+use crate::manifest::{FitHash, Issue, Module, ModuleKind, Region};
+use crate::uefi::{raw_module, Place};
+use crate::{hex_sha256, Ctx, Out};
+use tamperscan_bmc::scan::{Found, FoundKind};
+use tamperscan_bmc::{fdt, fit, uboot};
+use tamperscan_bytes::hex;
+use tamperscan_flash::{fpt, ifd};
+
+fn at(off: u64) -> Place {
+    Place {
+        base: off,
+        stored_in: None,
+    }
+}
+
+fn slice(bytes: &[u8], from: u64, len: u64) -> Option<&[u8]> {
+    let from = usize::try_from(from).ok()?;
+    let to = from.checked_add(usize::try_from(len).ok()?)?;
+    bytes.get(from..to)
+}
+
+/// A whole SPI flash image with an Intel flash descriptor at its start.
+pub(crate) fn intel_flash(ctx: &Ctx, bytes: &[u8], desc: &ifd::Descriptor, regions: &mut Vec<Region>, out: &mut Out) {
+    for i in &desc.issues {
+        out.issues.push(Issue {
+            kind: "flash_descriptor",
+            offset: i.offset,
+            stored_in: None,
+            path: "flash".into(),
+            message: i.message.clone(),
+        });
+    }
+    let mut used: Vec<&ifd::Region> = desc.regions.iter().filter(|r| r.used).collect();
+    used.sort_by_key(|r| r.base);
+    for r in used {
+        let size = r.size();
+        let data = slice(bytes, r.base, size);
+        regions.push(Region {
+            name: r.name.to_string(),
+            source: "intel-flash-descriptor".into(),
+            offset: r.base,
+            size,
+            sha256: data.map(hex_sha256),
+        });
+        let Some(data) = data else {
+            out.issues.push(Issue {
+                kind: "region_outside_image",
+                offset: r.base,
+                stored_in: None,
+                path: r.name.to_string(),
+                message: format!("region {} ({:#x}..{:#x}) lies beyond the {}-byte image; is the dump cut short?", r.name, r.base, r.limit, bytes.len()),
+            });
+            continue;
+        };
+        let path = r.name.to_string();
+        match r.index {
+            1 => {
+                let vols = crate::uefi::find_volumes(data);
+                crate::volumes_in(ctx, data, &vols, at(r.base), &path, out);
+            }
+            2 => me_region(data, r.base, &path, regions, out),
+            _ => {
+                if !data.iter().all(|&b| b == 0xFF) {
+                    let mut m = raw_module(data, at(r.base), &path, "Flash region");
+                    m.name = Some(path.clone());
+                    out.modules.push(m);
+                }
+            }
+        }
+    }
+}
+
+fn me_region(data: &[u8], base: u64, path: &str, regions: &mut Vec<Region>, out: &mut Out) {
+    let mut whole = raw_module(data, at(base), path, "ME region");
+    whole.name = Some("ME region".into());
+    out.modules.push(whole);
+    let Some(start) = fpt::find(data) else {
+        return;
+    };
+    match fpt::parse_with_base(&data[start..], base + start as u64) {
+        Ok(table) => {
+            for p in table.partitions.iter().filter(|p| p.valid && p.length > 0) {
+                regions.push(Region {
+                    name: p.name.clone(),
+                    source: "me-fpt".into(),
+                    offset: base + u64::from(p.offset),
+                    size: u64::from(p.length),
+                    sha256: p.sha256.map(|h| hex(&h)),
+                });
+            }
+            for i in &table.issues {
+                out.issues.push(Issue {
+                    kind: "me_partition_table",
+                    offset: i.offset,
+                    stored_in: None,
+                    path: path.to_string(),
+                    message: i.message.clone(),
+                });
+            }
+        }
+        Err(e) => out.issues.push(Issue {
+            kind: "me_partition_table",
+            offset: e.offset,
+            stored_in: None,
+            path: path.to_string(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+fn module(kind: ModuleKind, name: String, file_type: String, path: &str, off: u64, bytes: &[u8], ok: bool) -> Module {
+    let mut m = raw_module(bytes, at(off), path, &file_type);
+    m.kind = kind;
+    m.name = Some(name);
+    m.checksum_ok = ok;
+    m
+}
+
+/// BMC-side structures found by `tamperscan_bmc::scan`, top-level ones only (what sits inside
+/// a FIT is read through the FIT). Bytes between them become raw modules.
+pub(crate) fn bmc(bytes: &[u8], found: &[Found], regions: &mut Vec<Region>, fit_hashes: &mut Vec<FitHash>, out: &mut Out) {
+    let mut covered = 0u64;
+    let mut fits = 0usize;
+    for f in found.iter().filter(|f| f.within.is_none()) {
+        if f.offset > covered {
+            gap(bytes, covered, f.offset, out);
+        }
+        covered = covered.max(f.offset.saturating_add(f.len));
+        let off = usize::try_from(f.offset).unwrap_or(usize::MAX);
+        match f.kind {
+            FoundKind::Fit => {
+                let path = if fits == 0 { "FIT".to_string() } else { format!("FIT{}", fits + 1) };
+                fits += 1;
+                match fit::parse_at(bytes, off) {
+                    Ok(image) => fit_modules(bytes, &image, &path, fit_hashes, out),
+                    Err(e) => push_issue(out, "fit_unparseable", e.offset, &path, e.to_string()),
+                }
+            }
+            FoundKind::UbootLegacy => match uboot::parse_at(bytes, off) {
+                Ok(img) => {
+                    let data = slice(bytes, f.offset, f.len).unwrap_or(&[]);
+                    let ok = img.header_crc_ok && img.data_crc_ok != Some(false);
+                    let mut m = module(ModuleKind::UbootImage, img.name.clone(), format!("u-boot legacy image ({:?})", img.image_type), "", f.offset, data, ok);
+                    m.version = Some(img.name.clone());
+                    out.modules.push(m);
+                    if !ok {
+                        push_issue(out, "uboot_crc", f.offset, "", format!("legacy u-boot image '{}': header CRC {}, data CRC {}", img.name, if img.header_crc_ok { "ok" } else { "FAILS" }, match img.data_crc_ok { Some(true) => "ok", Some(false) => "FAILS", None => "not checked (data cut short)" }));
+                    }
+                }
+                Err(e) => push_issue(out, "uboot_unparseable", e.offset, "", e.to_string()),
+            },
+            FoundKind::Fdt => {
+                let data = slice(bytes, f.offset, f.len).unwrap_or(&[]);
+                match fdt::parse_at(bytes, off) {
+                    Ok(tree) => {
+                        let model = tree.root.prop_str("model").unwrap_or("device tree").to_string();
+                        out.modules.push(module(ModuleKind::DeviceTree, model, "Device tree".into(), "", f.offset, data, true));
+                        for p in fdt::partitions(&tree) {
+                            regions.push(Region {
+                                name: p.label.clone(),
+                                source: "device-tree".into(),
+                                offset: p.offset,
+                                size: p.size,
+                                sha256: None,
+                            });
+                        }
+                    }
+                    Err(e) => push_issue(out, "fdt_unparseable", e.offset, "", e.to_string()),
+                }
+            }
+        }
+    }
+    if (covered as usize) < bytes.len() {
+        gap(bytes, covered, bytes.len() as u64, out);
+    }
+}
+
+fn fit_modules(bytes: &[u8], image: &fit::Fit, path: &str, fit_hashes: &mut Vec<FitHash>, out: &mut Out) {
+    for img in &image.images {
+        let data = img
+            .data_range
+            .as_ref()
+            .and_then(|r| slice(bytes, r.start, r.end.saturating_sub(r.start)))
+            .unwrap_or(&[]);
+        let kind = img.kind.clone().unwrap_or_else(|| "unknown".into());
+        let ok = img.hashes.iter().all(|h| h.ok);
+        let off = img.data_range.as_ref().map(|r| r.start).unwrap_or(image.offset);
+        let mut m = module(ModuleKind::FitImage, img.name.clone(), format!("FIT {kind}"), path, off, data, ok);
+        m.version = img.description.clone();
+        out.modules.push(m);
+        for h in &img.hashes {
+            fit_hashes.push(FitHash {
+                image: img.name.clone(),
+                algo: h.algo.clone(),
+                expected: hex(&h.expected),
+                actual: h.actual.as_deref().map(hex).unwrap_or_default(),
+                ok: h.ok,
+            });
+        }
+    }
+    for i in &image.issues {
+        if matches!(i, fit::FitIssue::HashMismatch { .. }) {
+            continue; // reported through fit_hashes
+        }
+        push_issue(out, "fit", image.offset, path, format!("{i:?}"));
+    }
+}
+
+fn push_issue(out: &mut Out, kind: &'static str, offset: u64, path: &str, message: String) {
+    out.issues.push(Issue {
+        kind,
+        offset,
+        stored_in: None,
+        path: path.to_string(),
+        message,
+    });
+}
+
+fn gap(bytes: &[u8], from: u64, to: u64, out: &mut Out) {
+    let Some(span) = slice(bytes, from, to.saturating_sub(from)) else {
+        return;
+    };
+    if span.iter().all(|&b| b == 0xFF) || span.iter().all(|&b| b == 0) {
+        return;
+    }
+    let mut m = raw_module(span, at(from), "", "Data outside known structures");
+    m.name = Some(format!("data @{from:#x}"));
+    out.modules.push(m);
+}
