@@ -15,7 +15,8 @@ use std::sync::Arc;
 use tamperscan_firmware::diff::{diff, Diff};
 use tamperscan_fleet::firmware::{FirmwareAnalysis, FirmwareImage};
 use tamperscan_fleet::{Fleet, Host};
-use tamperscan_model::{Finding, HostId, Layer, Reference, Severity};
+use tamperscan_firmware::picture::{flash_map_svg, top_level_span, Mark};
+use tamperscan_model::{Finding, HostId, Layer, Picture, Reference, Severity};
 
 pub(crate) struct FirmwareDetector;
 
@@ -95,6 +96,11 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
         f.expected = Some("erased bytes".into());
         f.observed = Some(format!("{}… (sha256 {})", fs.preview, fs.sha256));
         f.location.at = where_(fs.offset, fs.stored_in);
+        let (offset, size) = match fs.stored_in {
+            None => (fs.offset, fs.size),
+            Some(s) => top_level_span(m, s).unwrap_or((s, 0)),
+        };
+        f.pictures.push(map_picture(img, &[Mark { offset, size, label: format!("{} bytes", fs.size), kind: "data" }]));
         out.push(f);
     }
     for h in m.fit_hashes.iter().filter(|h| !h.ok) {
@@ -136,6 +142,15 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
     out
 }
 
+fn map_picture(img: &FirmwareImage, marks: &[Mark]) -> Picture {
+    let title = format!("{} ({}): where it is", img.path, img.analysis.manifest.image.format);
+    Picture {
+        caption: format!("Flash map of {}: the marked span is where the finding is", img.path),
+        media_type: "image/svg+xml".into(),
+        data: flash_map_svg(&img.analysis.manifest, &title, marks).into_bytes(),
+    }
+}
+
 fn module_label(guid: &Option<tamperscan_bytes::Guid>, name: &Option<String>, kind: &str) -> String {
     match (name, guid) {
         (Some(n), Some(g)) => format!("{kind} '{n}' ({g})"),
@@ -149,11 +164,23 @@ fn module_label(guid: &Option<tamperscan_bytes::Guid>, name: &Option<String>, ki
 fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Reference, against: &str, suffix: &str) -> Vec<Finding> {
     let label = slot_label(img);
     let mut out = Vec::new();
-    let mut push = |kind: String, severity, summary: String, at: String, expected: Option<String>, observed: Option<String>| {
+    let manifest = &img.analysis.manifest;
+    let mark_for = |key: &str, name: &Option<String>, kind: &'static str| -> Option<Mark> {
+        let md = manifest.modules.iter().find(|m| m.key == key)?;
+        let (offset, size) = match md.stored_in {
+            None => (md.offset, md.size),
+            Some(s) => top_level_span(manifest, s).unwrap_or((s, 0)),
+        };
+        Some(Mark { offset, size, label: name.clone().unwrap_or_else(|| md.file_type.clone()), kind })
+    };
+    let mut push = |kind: String, severity, summary: String, at: String, expected: Option<String>, observed: Option<String>, mark: Option<Mark>| {
         let mut f = finding(host, img, &kind, severity, summary, reference.clone());
         f.location.at = at;
         f.expected = expected;
         f.observed = observed;
+        if let Some(mark) = mark {
+            f.pictures.push(map_picture(img, &[mark]));
+        }
         out.push(f);
     };
     for a in &d.added {
@@ -164,6 +191,7 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
             format!("{} at {}", a.key, where_(a.offset, a.stored_in)),
             None,
             Some(a.sha256.clone()),
+            mark_for(&a.key, &a.name, "added"),
         );
     }
     for r in &d.removed {
@@ -173,6 +201,7 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
             format!("{label}: {} of {against} is missing", module_label(&r.guid, &r.name, &r.file_type)),
             r.key.clone(),
             Some(r.sha256.clone()),
+            None,
             None,
         );
     }
@@ -184,6 +213,7 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
             format!("{} at {}", c.key, where_(c.offset, c.stored_in)),
             Some(c.golden_sha256.clone()),
             Some(c.sha256.clone()),
+            mark_for(&c.key, &c.name, "changed"),
         );
     }
     let vars = d.variables.added.iter().map(|v| ("added", v))
@@ -197,6 +227,7 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
             format!("variable {} {}", v.name, v.guid),
             None,
             Some(v.sha256.clone()),
+            None,
         );
     }
     out

@@ -9,6 +9,7 @@
 pub mod diff;
 mod layout;
 pub mod manifest;
+pub mod picture;
 pub mod rules;
 mod nvram;
 pub mod uefi;
