@@ -122,12 +122,12 @@ fn module(kind: ModuleKind, name: String, file_type: String, path: &str, off: u6
 
 /// BMC-side structures found by `tamperscan_bmc::scan`, top-level ones only (what sits inside
 /// a FIT is read through the FIT). Bytes between them become raw modules.
-pub(crate) fn bmc(bytes: &[u8], found: &[Found], regions: &mut Vec<Region>, fit_hashes: &mut Vec<FitHash>, out: &mut Out) {
+pub(crate) fn bmc(ctx: &Ctx, bytes: &[u8], found: &[Found], regions: &mut Vec<Region>, fit_hashes: &mut Vec<FitHash>, out: &mut Out) {
     let mut covered = 0u64;
     let mut fits = 0usize;
     for f in found.iter().filter(|f| f.within.is_none()) {
         if f.offset > covered {
-            gap(bytes, covered, f.offset, out);
+            gap(ctx, bytes, covered, f.offset, out);
         }
         covered = covered.max(f.offset.saturating_add(f.len));
         let off = usize::try_from(f.offset).unwrap_or(usize::MAX);
@@ -175,7 +175,7 @@ pub(crate) fn bmc(bytes: &[u8], found: &[Found], regions: &mut Vec<Region>, fit_
         }
     }
     if (covered as usize) < bytes.len() {
-        gap(bytes, covered, bytes.len() as u64, out);
+        gap(ctx, bytes, covered, bytes.len() as u64, out);
     }
 }
 
@@ -220,14 +220,79 @@ fn push_issue(out: &mut Out, kind: &'static str, offset: u64, path: &str, messag
     });
 }
 
-fn gap(bytes: &[u8], from: u64, to: u64, out: &mut Out) {
+/// Bytes between BMC structures: a root filesystem when one starts there (at a 4 KiB
+/// boundary, as flash partitions do), else a raw module when not erased.
+fn gap(ctx: &Ctx, bytes: &[u8], from: u64, to: u64, out: &mut Out) {
     let Some(span) = slice(bytes, from, to.saturating_sub(from)) else {
         return;
     };
-    if span.iter().all(|&b| b == 0xFF) || span.iter().all(|&b| b == 0) {
-        return;
+    let fs_at = (0..span.len())
+        .step_by(4096)
+        .find(|&k| span.get(k..).and_then(tamperscan_rootfs::detect).is_some());
+    let raw_end = fs_at.unwrap_or(span.len());
+    let raw = &span[..raw_end];
+    if !(raw.iter().all(|&b| b == 0xFF) || raw.iter().all(|&b| b == 0)) {
+        let mut m = raw_module(raw, at(from), "", "Data outside known structures");
+        m.name = Some(format!("data @{from:#x}"));
+        out.modules.push(m);
     }
-    let mut m = raw_module(span, at(from), "", "Data outside known structures");
-    m.name = Some(format!("data @{from:#x}"));
-    out.modules.push(m);
+    if let Some(k) = fs_at {
+        rootfs(ctx, &span[k..], from + k as u64, out);
+    }
+}
+
+/// A root filesystem: one module per file and symbolic link (mode and owner in `version`, so
+/// a file made setuid or given to another owner shows as changed).
+pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, out: &mut Out) {
+    let Some(kind) = tamperscan_rootfs::detect(data) else {
+        return;
+    };
+    let path = match kind {
+        tamperscan_rootfs::FsKind::Squashfs { .. } => "squashfs",
+        tamperscan_rootfs::FsKind::Cramfs { .. } => "cramfs",
+        tamperscan_rootfs::FsKind::Jffs2 { .. } => "jffs2",
+        _ => "rootfs",
+    };
+    let budget = ctx.budget_left();
+    match tamperscan_rootfs::list(data, budget) {
+        Ok(listing) => {
+            let mut used = 0u64;
+            for e in &listing.entries {
+                let (file_type, hash) = match &e.kind {
+                    tamperscan_rootfs::EntryKind::File => ("regular file", e.sha256.map(|h| hex(&h))),
+                    tamperscan_rootfs::EntryKind::Symlink { target } => ("symbolic link", Some(hex_sha256(target.as_bytes()))),
+                    tamperscan_rootfs::EntryKind::Device => ("device node", None),
+                    _ => continue,
+                };
+                used = used.saturating_add(e.size);
+                let h = hash.unwrap_or_default();
+                out.modules.push(Module {
+                    key: String::new(),
+                    kind: ModuleKind::FsFile,
+                    guid: None,
+                    name: Some(e.path.clone()),
+                    version: Some(format!("mode {:o} uid {} gid {}", e.mode, e.uid, e.gid)),
+                    file_type: file_type.into(),
+                    type_raw: None,
+                    path: path.into(),
+                    occurrence: 0,
+                    offset: e.offset.unwrap_or(base),
+                    stored_in: Some(base),
+                    size: e.size,
+                    sha256: h.clone(),
+                    content_sha256: h,
+                    pe32_sha256: Vec::new(),
+                    te_sha256: Vec::new(),
+                    sections: Vec::new(),
+                    checksum_ok: e.sha256.is_some() || file_type != "regular file",
+                    content: Vec::new(),
+                });
+            }
+            ctx.spend(used as usize);
+            for i in &listing.issues {
+                push_issue(out, "rootfs", base, path, i.clone());
+            }
+        }
+        Err(e) => push_issue(out, "rootfs_unparseable", e.offset(), path, e.to_string()),
+    }
 }

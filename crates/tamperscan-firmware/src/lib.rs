@@ -59,6 +59,18 @@ impl Ctx {
         }
     }
 
+    /// What is left of the decompression budget.
+    pub(crate) fn budget_left(&self) -> usize {
+        self.budget.load(Ordering::Relaxed)
+    }
+
+    /// Charges `n` bytes to the budget.
+    pub(crate) fn spend(&self, n: usize) {
+        let _ = self
+            .budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(n)));
+    }
+
     /// Runs a decompressor within what is left of the budget; failures become issues.
     pub(crate) fn decompress(
         &self,
@@ -159,7 +171,10 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
         out.append(files);
     } else if !bmc_found.is_empty() {
         m.image.format = "bmc".into();
-        layout::bmc(bytes, &bmc_found, &mut m.regions, &mut m.fit_hashes, &mut out);
+        layout::bmc(&ctx, bytes, &bmc_found, &mut m.regions, &mut m.fit_hashes, &mut out);
+    } else if tamperscan_rootfs::detect(bytes).is_some() {
+        m.image.format = "rootfs".into();
+        layout::rootfs(&ctx, bytes, 0, &mut out);
     } else if bytes.starts_with(b"MZ") {
         m.image.format = "pe-image".into();
         let mut md = uefi::raw_module(bytes, top, "", "PE image");
