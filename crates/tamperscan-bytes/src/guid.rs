@@ -100,7 +100,12 @@ mod tests {
         assert_eq!(&g.0[..4], &[0x61, 0xdf, 0xe4, 0x8b]);
         let back: Guid = "{8be4df61-93ca-11d2-aa0d-00e098032b8c}".parse().unwrap();
         assert_eq!(back, g);
-        for bad in ["", "8BE4DF61-93CA-11D2-AA0D", "8BE4DF61-93CA-11D2-AA0D-00E098032B8G", "8BE4DF6193CA11D2AA0D00E098032B8C"] {
+        for bad in [
+            "",
+            "8BE4DF61-93CA-11D2-AA0D",
+            "8BE4DF61-93CA-11D2-AA0D-00E098032B8G",
+            "8BE4DF6193CA11D2AA0D00E098032B8C",
+        ] {
             assert!(bad.parse::<Guid>().is_err(), "{bad}");
         }
     }

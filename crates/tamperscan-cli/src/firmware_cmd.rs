@@ -203,7 +203,12 @@ fn label(guid: &Option<tamperscan_bytes::Guid>, name: &Option<String>) -> String
     }
 }
 
-fn write_diff_text(out: &mut impl Write, golden: &Path, suspect: &Path, d: &Diff) -> anyhow::Result<()> {
+fn write_diff_text(
+    out: &mut impl Write,
+    golden: &Path,
+    suspect: &Path,
+    d: &Diff,
+) -> anyhow::Result<()> {
     writeln!(out, "golden  {}  {}", golden.display(), d.golden_sha256)?;
     writeln!(out, "suspect {}  {}", suspect.display(), d.suspect_sha256)?;
     if d.identical {
@@ -219,10 +224,23 @@ fn write_diff_text(out: &mut impl Write, golden: &Path, suspect: &Path, d: &Diff
         d.unchanged
     )?;
     for a in &d.added {
-        writeln!(out, "+ {} ({}) in {} at {}", label(&a.guid, &a.name), a.file_type, a.path, place(a.offset, a.stored_in))?;
+        writeln!(
+            out,
+            "+ {} ({}) in {} at {}",
+            label(&a.guid, &a.name),
+            a.file_type,
+            a.path,
+            place(a.offset, a.stored_in)
+        )?;
     }
     for r in &d.removed {
-        writeln!(out, "- {} ({}) in {}", label(&r.guid, &r.name), r.file_type, r.path)?;
+        writeln!(
+            out,
+            "- {} ({}) in {}",
+            label(&r.guid, &r.name),
+            r.file_type,
+            r.path
+        )?;
     }
     for c in &d.changed {
         writeln!(
@@ -244,16 +262,37 @@ fn write_diff_text(out: &mut impl Write, golden: &Path, suspect: &Path, d: &Diff
         writeln!(out, "- variable {} {}", v.name, v.guid)?;
     }
     for v in &d.variables.changed {
-        writeln!(out, "~ variable {} {}: data or attributes differ", v.name, v.guid)?;
+        writeln!(
+            out,
+            "~ variable {} {}: data or attributes differ",
+            v.name, v.guid
+        )?;
     }
     for f in &d.free_space {
-        writeln!(out, "! {} bytes of data in free space at {} ({}): {}…", f.size, place(f.offset, f.stored_in), f.within, f.preview)?;
+        writeln!(
+            out,
+            "! {} bytes of data in free space at {} ({}): {}…",
+            f.size,
+            place(f.offset, f.stored_in),
+            f.within,
+            f.preview
+        )?;
     }
     for h in &d.fit_hash_mismatches {
-        writeln!(out, "! FIT image {}: {} stored {} but the data hashes to {}", h.image, h.algo, h.expected, h.actual)?;
+        writeln!(
+            out,
+            "! FIT image {}: {} stored {} but the data hashes to {}",
+            h.image, h.algo, h.expected, h.actual
+        )?;
     }
     for i in &d.new_issues {
-        writeln!(out, "! {} at {}: {}", i.kind, place(i.offset, i.stored_in), i.message)?;
+        writeln!(
+            out,
+            "! {} at {}: {}",
+            i.kind,
+            place(i.offset, i.stored_in),
+            i.message
+        )?;
     }
     Ok(())
 }
@@ -283,7 +322,10 @@ pub fn load_rules(file: Option<&Path>, no_default: bool) -> anyhow::Result<RuleS
         let text = std::fs::read_to_string(f)
             .with_context(|| format!("cannot read rule file {}", f.display()))?;
         let extra = RuleSet::parse(&text).with_context(|| {
-            format!("{} is not a valid rule file (see README: firmware rules)", f.display())
+            format!(
+                "{} is not a valid rule file (see README: firmware rules)",
+                f.display()
+            )
         })?;
         set.rules.extend(extra.rules);
     }
@@ -291,7 +333,12 @@ pub fn load_rules(file: Option<&Path>, no_default: bool) -> anyhow::Result<RuleS
 }
 
 /// `firmware check IMAGE [--rules FILE]`.
-pub fn check(path: &Path, rules: Option<&Path>, no_default: bool, format: Format) -> anyhow::Result<u8> {
+pub fn check(
+    path: &Path,
+    rules: Option<&Path>,
+    no_default: bool,
+    format: Format,
+) -> anyhow::Result<u8> {
     let set = load_rules(rules, no_default)?;
     let bytes = read_image(path)?;
     let limits = Limits {
@@ -318,7 +365,15 @@ pub fn check(path: &Path, rules: Option<&Path>, no_default: bool, format: Format
     match format {
         Format::Json => write_json(&mut out, &report)?,
         Format::Text => {
-            writeln!(out, "{}: {} ({} bytes), {} modules, {} rules", path.display(), m.image.format, m.image.size, m.modules.len(), report.rules)?;
+            writeln!(
+                out,
+                "{}: {} ({} bytes), {} modules, {} rules",
+                path.display(),
+                m.image.format,
+                m.image.size,
+                m.modules.len(),
+                report.rules
+            )?;
             for h in &report.hits {
                 writeln!(
                     out,
@@ -330,20 +385,45 @@ pub fn check(path: &Path, rules: Option<&Path>, no_default: bool, format: Format
                         (Some(k), on) => format!(" — module {k} (matched on {})", on.join(", ")),
                         (None, _) => " — required module is missing".to_string(),
                     },
-                    h.source.as_ref().map(|s| format!(" [source: {s}]")).unwrap_or_default()
+                    h.source
+                        .as_ref()
+                        .map(|s| format!(" [source: {s}]"))
+                        .unwrap_or_default()
                 )?;
             }
             for f in report.free_space {
-                writeln!(out, "[high] data in free space: {} bytes at {} ({}): {}…", f.size, place(f.offset, f.stored_in), f.within, f.preview)?;
+                writeln!(
+                    out,
+                    "[high] data in free space: {} bytes at {} ({}): {}…",
+                    f.size,
+                    place(f.offset, f.stored_in),
+                    f.within,
+                    f.preview
+                )?;
             }
             for h in &report.fit_hash_mismatches {
-                writeln!(out, "[critical] FIT image {}: {} mismatch (stored {}, actual {})", h.image, h.algo, h.expected, h.actual)?;
+                writeln!(
+                    out,
+                    "[critical] FIT image {}: {} mismatch (stored {}, actual {})",
+                    h.image, h.algo, h.expected, h.actual
+                )?;
             }
             for x in &report.checksum_failures {
-                writeln!(out, "[medium] checksum fails: {} {}", x.key, x.name.clone().unwrap_or_default())?;
+                writeln!(
+                    out,
+                    "[medium] checksum fails: {} {}",
+                    x.key,
+                    x.name.clone().unwrap_or_default()
+                )?;
             }
             for i in report.issues {
-                writeln!(out, "[info] {} at {}: {}", i.kind, place(i.offset, i.stored_in), i.message)?;
+                writeln!(
+                    out,
+                    "[info] {} at {}: {}",
+                    i.kind,
+                    place(i.offset, i.stored_in),
+                    i.message
+                )?;
             }
             if !bad {
                 writeln!(out, "nothing matched")?;

@@ -452,3 +452,86 @@ fn boot_learn_writes_a_reference_that_the_audit_uses() {
         stderr(&o)
     );
 }
+
+#[test]
+fn firmware_commands_as_a_user_runs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = demo_fleet(dir.path());
+    let clean = fleet.join("hosts/srv-a-01/firmware/bios.fd");
+    let implanted = fleet.join("hosts/srv-a-05/firmware/bios.fd");
+    let (clean, implanted) = (clean.to_str().unwrap(), implanted.to_str().unwrap());
+
+    let o = tamperscan(&["firmware", "manifest", clean, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["schema"], "tamperscan.firmware.manifest/1");
+    assert_eq!(m["modules"].as_array().unwrap().len(), 4);
+    assert_eq!(m["modules"][0]["name"], "PlatformInitDxe");
+
+    let o = tamperscan(&["firmware", "diff", clean, clean]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "identical images exit 0: {}",
+        stdout(&o)
+    );
+
+    let o = tamperscan(&["firmware", "diff", clean, implanted, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        d["added"][0]["guid"],
+        "682894B5-6B70-4EBA-9E90-A607E5676297"
+    );
+    assert_eq!(d["added"][0]["name"], "SecDxe");
+    assert!(d["added"][0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("6A7B8C9D-0000"));
+    assert_eq!(d["removed"].as_array().unwrap().len(), 0);
+    assert_eq!(d["changed"].as_array().unwrap().len(), 0);
+    assert_eq!(d["unchanged"], 4);
+
+    let o = tamperscan(&["firmware", "check", implanted]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("lojax-secdxe"), "{}", stdout(&o));
+    let o = tamperscan(&["firmware", "check", clean, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // A rule file of the user's own, and one that is broken.
+    write(dir.path(), "mine.toml", b"version = 1\n[[rule]]\nid = \"no-network\"\nseverity = \"medium\"\ntitle = \"network stack\"\nname = \"NetworkStackDxe\"\n");
+    let mine = dir.path().join("mine.toml");
+    let o = tamperscan(&[
+        "firmware",
+        "check",
+        clean,
+        "--rules",
+        mine.to_str().unwrap(),
+        "--no-default-rules",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("no-network"));
+    write(
+        dir.path(),
+        "bad.toml",
+        b"version = 1\n[[rule]]\nid = \"x\"\n",
+    );
+    let bad = dir.path().join("bad.toml");
+    let o = tamperscan(&["firmware", "check", clean, "--rules", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.toml"), "{}", stderr(&o));
+
+    // Bad input exits 2 and says what is wrong.
+    let missing = dir.path().join("missing.bin");
+    let o = tamperscan(&["firmware", "diff", clean, missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.bin"), "{}", stderr(&o));
+    write(dir.path(), "empty.bin", b"");
+    let o = tamperscan(&[
+        "firmware",
+        "manifest",
+        dir.path().join("empty.bin").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+}

@@ -61,7 +61,10 @@ fn decode_alone(data: &[u8], limit: usize, declared: Option<u64>) -> Result<Vec<
     // (declared, or at most `limit`) is never used, so the header handed to it is rewritten to
     // the smaller size, and decoder memory is capped at 256 MiB whatever the header says.
     let mut header = [0u8; HEADER_LEN];
-    header.copy_from_slice(data.get(..HEADER_LEN).ok_or_else(|| Error::truncated(data.len()))?);
+    header.copy_from_slice(
+        data.get(..HEADER_LEN)
+            .ok_or_else(|| Error::truncated(data.len()))?,
+    );
     let dict = u32::from_le_bytes([header[1], header[2], header[3], header[4]]);
     let needed = declared.unwrap_or(limit as u64).max(4096);
     let dict = dict.min(u32::try_from(needed).unwrap_or(u32::MAX));
@@ -69,18 +72,28 @@ fn decode_alone(data: &[u8], limit: usize, declared: Option<u64>) -> Result<Vec<
     let memlimit = u64::from(dict).min(256 << 20).saturating_add(1 << 20);
     let mut stream = Stream::new_lzma_decoder(memlimit)
         .map_err(|e| Error::corrupt(0, format!("LZMA decoder: {e}")))?;
-    let mut out: Vec<u8> = Vec::new();
+    // The declared size (already checked against `limit`) is allocated once, not grown.
+    let mut out: Vec<u8> =
+        Vec::with_capacity(declared.map_or(0, |d| usize::try_from(d).unwrap_or(0)));
     let mut pos = 0usize; // bytes of `data` consumed (the header counts from the rewritten copy)
     loop {
         let before = (pos, out.len());
-        let room = limit.saturating_add(1).saturating_sub(out.len()).min(1 << 20).max(1);
+        let room = limit
+            .saturating_add(1)
+            .saturating_sub(out.len())
+            .min(1 << 20)
+            .max(1);
         out.reserve(room);
         let input: &[u8] = if pos < HEADER_LEN {
             header.get(pos..).unwrap_or(&[])
         } else {
             data.get(pos..).unwrap_or(&[])
         };
-        let action = if input.is_empty() { Action::Finish } else { Action::Run };
+        let action = if input.is_empty() {
+            Action::Finish
+        } else {
+            Action::Run
+        };
         let in_before = stream.total_in();
         let status = stream.process_vec(input, &mut out, action);
         pos += usize::try_from(stream.total_in() - in_before).unwrap_or(0);
@@ -91,7 +104,12 @@ fn decode_alone(data: &[u8], limit: usize, declared: Option<u64>) -> Result<Vec<
             Ok(Status::StreamEnd) => return Ok(out),
             Ok(_) => {}
             Err(LzErr::MemLimit) => return Err(Error::TooLarge { limit, declared }),
-            Err(e) => return Err(Error::corrupt(pos.min(data.len()), format!("LZMA stream: {e}"))),
+            Err(e) => {
+                return Err(Error::corrupt(
+                    pos.min(data.len()),
+                    format!("LZMA stream: {e}"),
+                ))
+            }
         }
         if (pos, out.len()) == before && (input.is_empty() || out.len() < out.capacity()) {
             // No progress with room left: the stream needs more input than there is.

@@ -211,8 +211,16 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                     description: "the BMC kernel sub-image was patched and its FIT hash recomputed, so only a comparison with the siblings shows it".into(),
                 });
             }
-            write(dir, &format!("hosts/{host}/firmware/bios.fd"), &bios_image(model, fw))?;
-            write(dir, &format!("hosts/{host}/firmware/bmc.bin"), &bmc_image(model, fw))?;
+            write(
+                dir,
+                &format!("hosts/{host}/firmware/bios.fd"),
+                &bios_image(model, fw),
+            )?;
+            write(
+                dir,
+                &format!("hosts/{host}/firmware/bmc.bin"),
+                &bmc_image(model, fw),
+            )?;
 
             if let Some((attest, sig, ak)) = quote_for(&host, &quoted_log, &h.quote_nonce) {
                 write(dir, &format!("hosts/{host}/boot/quote.msg"), &attest)?;
@@ -225,7 +233,11 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
     // The first model keeps a golden BMC image (as delivered by the vendor and checked by
     // hand); the second relies on sibling consensus.
     let (first_model, ..) = MODELS[0];
-    write(dir, &format!("models/{first_model}/firmware/bmc.bin"), &bmc_image(first_model, FirmwarePlant::Genuine))?;
+    write(
+        dir,
+        &format!("models/{first_model}/firmware/bmc.bin"),
+        &bmc_image(first_model, FirmwarePlant::Genuine),
+    )?;
     planted.sort();
     let marker = MarkerFile {
         note: "Written by `tamperscan demo`. Everything in this directory is synthetic.".into(),
@@ -337,7 +349,10 @@ fn bios_image(model: &str, plant: FirmwarePlant) -> Vec<u8> {
         ("6A7B8C9D-0001-4E5F-8A9B-0C1D2E3F4A01", "PlatformInitDxe"),
         ("6A7B8C9D-0002-4E5F-8A9B-0C1D2E3F4A02", "BmcLinkDxe"),
         ("6A7B8C9D-0003-4E5F-8A9B-0C1D2E3F4A03", "NetworkStackDxe"),
-        ("6A7B8C9D-0004-4E5F-8A9B-0C1D2E3F4A04", "SecureBootPolicyDxe"),
+        (
+            "6A7B8C9D-0004-4E5F-8A9B-0C1D2E3F4A04",
+            "SecureBootPolicyDxe",
+        ),
     ]
     .iter()
     .map(|(g, n)| (g.to_string(), *n))
@@ -356,7 +371,9 @@ fn bios_image(model: &str, plant: FirmwarePlant) -> Vec<u8> {
             Some(writer::ffs_file(guid, 0x07, &body))
         })
         .collect();
-    let name: tamperscan_bytes::Guid = "6A7B8C9D-0000-4E5F-8A9B-0C1D2E3F4A00".parse().unwrap_or(tamperscan_bytes::Guid([0; 16]));
+    let name: tamperscan_bytes::Guid = "6A7B8C9D-0000-4E5F-8A9B-0C1D2E3F4A00"
+        .parse()
+        .unwrap_or(tamperscan_bytes::Guid([0; 16]));
     writer::volume(name, &files, 0x10000).unwrap_or_default()
 }
 
@@ -373,14 +390,35 @@ fn bmc_image(model: &str, plant: FirmwarePlant) -> Vec<u8> {
     let dtb = fdt(&Node::new("")
         .text("model", &format!("SYNTHETIC {model} BMC"))
         .text("compatible", "example,demo-bmc")
-        .child(Node::new("flash").text("compatible", "fixed-partitions").u32("#address-cells", 1).u32("#size-cells", 1)));
+        .child(
+            Node::new("flash")
+                .text("compatible", "fixed-partitions")
+                .u32("#address-cells", 1)
+                .u32("#size-cells", 1),
+        ));
     let mut parts = vec![
-        FitPart { name: "kernel".into(), kind: "kernel".into(), data: kernel },
-        FitPart { name: "fdt".into(), kind: "flat_dt".into(), data: dtb },
-        FitPart { name: "ramdisk".into(), kind: "ramdisk".into(), data: filler(&format!("{model} BMC rootfs"), 24 * 1024) },
+        FitPart {
+            name: "kernel".into(),
+            kind: "kernel".into(),
+            data: kernel,
+        },
+        FitPart {
+            name: "fdt".into(),
+            kind: "flat_dt".into(),
+            data: dtb,
+        },
+        FitPart {
+            name: "ramdisk".into(),
+            kind: "ramdisk".into(),
+            data: filler(&format!("{model} BMC rootfs"), 24 * 1024),
+        },
     ];
     if plant == FirmwarePlant::InjectedBmcModule {
-        parts.push(FitPart { name: "telemetry".into(), kind: "firmware".into(), data: filler("injected BMC module", 8 * 1024) });
+        parts.push(FitPart {
+            name: "telemetry".into(),
+            kind: "firmware".into(),
+            data: filler("injected BMC module", 8 * 1024),
+        });
     }
     fit(&format!("SYNTHETIC {model} BMC firmware 5.10.2"), &parts)
 }

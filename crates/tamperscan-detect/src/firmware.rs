@@ -13,9 +13,9 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tamperscan_firmware::diff::{diff, Diff};
+use tamperscan_firmware::picture::{flash_map_svg, top_level_span, Mark};
 use tamperscan_fleet::firmware::{FirmwareAnalysis, FirmwareImage};
 use tamperscan_fleet::{Fleet, Host};
-use tamperscan_firmware::picture::{flash_map_svg, top_level_span, Mark};
 use tamperscan_model::{Finding, HostId, Layer, Picture, Reference, Severity};
 
 pub(crate) struct FirmwareDetector;
@@ -36,8 +36,23 @@ impl Detector for FirmwareDetector {
     }
 }
 
-fn finding(host: &HostId, img: &FirmwareImage, kind: &str, severity: Severity, summary: String, reference: Reference) -> Finding {
-    Finding::new(host, Layer::Firmware, kind, severity, summary, &img.path, reference)
+fn finding(
+    host: &HostId,
+    img: &FirmwareImage,
+    kind: &str,
+    severity: Severity,
+    summary: String,
+    reference: Reference,
+) -> Finding {
+    Finding::new(
+        host,
+        Layer::Firmware,
+        kind,
+        severity,
+        summary,
+        &img.path,
+        reference,
+    )
 }
 
 fn slot_label(img: &FirmwareImage) -> String {
@@ -74,11 +89,26 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
             (None, None) => "a module".into(),
         };
         let summary = if hit.key.is_some() {
-            format!("{label} holds {what}, matching rule '{}': {}", hit.rule, hit.title)
+            format!(
+                "{label} holds {what}, matching rule '{}': {}",
+                hit.rule, hit.title
+            )
         } else {
-            format!("{label} lacks the required {what} (rule '{}': {})", hit.rule, hit.title)
+            format!(
+                "{label} lacks the required {what} (rule '{}': {})",
+                hit.rule, hit.title
+            )
         };
-        let mut f = finding(&host.id, img, "firmware.rule_match", rule_severity(&hit.severity), summary, Reference::Rule { id: hit.rule.clone() });
+        let mut f = finding(
+            &host.id,
+            img,
+            "firmware.rule_match",
+            rule_severity(&hit.severity),
+            summary,
+            Reference::Rule {
+                id: hit.rule.clone(),
+            },
+        );
         f.observed = Some(format!("matched on {}", hit.matched_on.join(", ")));
         f.expected = hit.why.clone();
         f.location.at = hit.key.clone().unwrap_or_default();
@@ -100,7 +130,15 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
             None => (fs.offset, fs.size),
             Some(s) => top_level_span(m, s).unwrap_or((s, 0)),
         };
-        f.pictures.push(map_picture(img, &[Mark { offset, size, label: format!("{} bytes", fs.size), kind: "data" }]));
+        f.pictures.push(map_picture(
+            img,
+            &[Mark {
+                offset,
+                size,
+                label: format!("{} bytes", fs.size),
+                kind: "data",
+            }],
+        ));
         out.push(f);
     }
     for h in m.fit_hashes.iter().filter(|h| !h.ok) {
@@ -143,15 +181,25 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
 }
 
 fn map_picture(img: &FirmwareImage, marks: &[Mark]) -> Picture {
-    let title = format!("{} ({}): where it is", img.path, img.analysis.manifest.image.format);
+    let title = format!(
+        "{} ({}): where it is",
+        img.path, img.analysis.manifest.image.format
+    );
     Picture {
-        caption: format!("Flash map of {}: the marked span is where the finding is", img.path),
+        caption: format!(
+            "Flash map of {}: the marked span is where the finding is",
+            img.path
+        ),
         media_type: "image/svg+xml".into(),
         data: flash_map_svg(&img.analysis.manifest, &title, marks).into_bytes(),
     }
 }
 
-fn module_label(guid: &Option<tamperscan_bytes::Guid>, name: &Option<String>, kind: &str) -> String {
+fn module_label(
+    guid: &Option<tamperscan_bytes::Guid>,
+    name: &Option<String>,
+    kind: &str,
+) -> String {
     match (name, guid) {
         (Some(n), Some(g)) => format!("{kind} '{n}' ({g})"),
         (Some(n), None) => format!("{kind} '{n}'"),
@@ -161,7 +209,14 @@ fn module_label(guid: &Option<tamperscan_bytes::Guid>, name: &Option<String>, ki
 }
 
 /// Findings from a diff of a host's image against a reference image.
-fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Reference, against: &str, suffix: &str) -> Vec<Finding> {
+fn diff_findings(
+    host: &HostId,
+    img: &FirmwareImage,
+    d: &Diff,
+    reference: &Reference,
+    against: &str,
+    suffix: &str,
+) -> Vec<Finding> {
     let label = slot_label(img);
     let mut out = Vec::new();
     let manifest = &img.analysis.manifest;
@@ -171,9 +226,20 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
             None => (md.offset, md.size),
             Some(s) => top_level_span(manifest, s).unwrap_or((s, 0)),
         };
-        Some(Mark { offset, size, label: name.clone().unwrap_or_else(|| md.file_type.clone()), kind })
+        Some(Mark {
+            offset,
+            size,
+            label: name.clone().unwrap_or_else(|| md.file_type.clone()),
+            kind,
+        })
     };
-    let mut push = |kind: String, severity, summary: String, at: String, expected: Option<String>, observed: Option<String>, mark: Option<Mark>| {
+    let mut push = |kind: String,
+                    severity,
+                    summary: String,
+                    at: String,
+                    expected: Option<String>,
+                    observed: Option<String>,
+                    mark: Option<Mark>| {
         let mut f = finding(host, img, &kind, severity, summary, reference.clone());
         f.location.at = at;
         f.expected = expected;
@@ -187,7 +253,10 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
         push(
             format!("firmware.module_added{suffix}"),
             Severity::High,
-            format!("{label}: {} is not in {against}", module_label(&a.guid, &a.name, &a.file_type)),
+            format!(
+                "{label}: {} is not in {against}",
+                module_label(&a.guid, &a.name, &a.file_type)
+            ),
             format!("{} at {}", a.key, where_(a.offset, a.stored_in)),
             None,
             Some(a.sha256.clone()),
@@ -198,7 +267,10 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
         push(
             format!("firmware.module_missing{suffix}"),
             Severity::Medium,
-            format!("{label}: {} of {against} is missing", module_label(&r.guid, &r.name, &r.file_type)),
+            format!(
+                "{label}: {} of {against} is missing",
+                module_label(&r.guid, &r.name, &r.file_type)
+            ),
             r.key.clone(),
             Some(r.sha256.clone()),
             None,
@@ -209,21 +281,36 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
         push(
             format!("firmware.module_changed{suffix}"),
             Severity::High,
-            format!("{label}: {} differs from {against} ({})", module_label(&c.guid, &c.name, &c.file_type), c.differs.join(", ")),
+            format!(
+                "{label}: {} differs from {against} ({})",
+                module_label(&c.guid, &c.name, &c.file_type),
+                c.differs.join(", ")
+            ),
             format!("{} at {}", c.key, where_(c.offset, c.stored_in)),
             Some(c.golden_sha256.clone()),
             Some(c.sha256.clone()),
             mark_for(&c.key, &c.name, "changed"),
         );
     }
-    let vars = d.variables.added.iter().map(|v| ("added", v))
+    let vars = d
+        .variables
+        .added
+        .iter()
+        .map(|v| ("added", v))
         .chain(d.variables.removed.iter().map(|v| ("missing", v)))
         .chain(d.variables.changed.iter().map(|v| ("changed", v)));
     for (how, v) in vars {
         push(
             format!("firmware.variable_differs{suffix}"),
-            if v.name == "PK" || v.name == "KEK" || v.name == "db" || v.name == "dbx" { Severity::High } else { Severity::Medium },
-            format!("{label}: NVRAM variable {} ({}) is {how} compared with {against}", v.name, v.guid),
+            if v.name == "PK" || v.name == "KEK" || v.name == "db" || v.name == "dbx" {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            format!(
+                "{label}: NVRAM variable {} ({}) is {how} compared with {against}",
+                v.name, v.guid
+            ),
             format!("variable {} {}", v.name, v.guid),
             None,
             Some(v.sha256.clone()),
@@ -234,7 +321,12 @@ fn diff_findings(host: &HostId, img: &FirmwareImage, d: &Diff, reference: &Refer
 }
 
 /// Diffs each distinct host image against a reference analysis once.
-fn diff_cached(cache: &mut BTreeMap<(String, String), Arc<Diff>>, reference_sha: &str, reference: &FirmwareAnalysis, img: &FirmwareImage) -> Arc<Diff> {
+fn diff_cached(
+    cache: &mut BTreeMap<(String, String), Arc<Diff>>,
+    reference_sha: &str,
+    reference: &FirmwareAnalysis,
+    img: &FirmwareImage,
+) -> Arc<Diff> {
     cache
         .entry((reference_sha.to_string(), img.sha256.clone()))
         .or_insert_with(|| Arc::new(diff(&reference.manifest, &img.analysis.manifest)))
@@ -250,7 +342,10 @@ fn relative(fleet: &Fleet) -> Vec<Finding> {
             continue;
         };
         for img in &h.firmware {
-            slots.entry((model.as_str(), img.name.as_str())).or_default().push((&h.id, img));
+            slots
+                .entry((model.as_str(), img.name.as_str()))
+                .or_default()
+                .push((&h.id, img));
         }
     }
     let groups: Vec<_> = slots.into_iter().collect();
@@ -264,7 +359,9 @@ fn relative(fleet: &Fleet) -> Vec<Finding> {
                 .get(*model)
                 .and_then(|m| m.firmware.iter().find(|g| g.name == *slot));
             if let Some(golden) = golden {
-                let reference = Reference::Golden { path: golden.path.clone() };
+                let reference = Reference::Golden {
+                    path: golden.path.clone(),
+                };
                 let against = format!("the golden image {}", golden.path);
                 for (host, img) in images {
                     if img.sha256 == golden.sha256 {
@@ -279,18 +376,30 @@ fn relative(fleet: &Fleet) -> Vec<Finding> {
             let Some((majority_sha, agree)) = consensus.majority() else {
                 return out;
             };
-            let Some((_, exemplar)) = images.iter().find(|(_, img)| img.sha256 == *majority_sha) else {
+            let Some((_, exemplar)) = images.iter().find(|(_, img)| img.sha256 == *majority_sha)
+            else {
                 return out;
             };
             let total = consensus.total();
-            let reference = Reference::Consensus { model: model.to_string(), agree, total };
+            let reference = Reference::Consensus {
+                model: model.to_string(),
+                agree,
+                total,
+            };
             let against = format!("the image {agree} of {} {model} siblings carry", total - 1);
             for (host, img) in images {
                 if img.sha256 == *majority_sha {
                     continue;
                 }
                 let d = diff_cached(&mut cache, majority_sha, &exemplar.analysis, img);
-                out.extend(diff_findings(host, img, &d, &reference, &against, "_vs_siblings"));
+                out.extend(diff_findings(
+                    host,
+                    img,
+                    &d,
+                    &reference,
+                    &against,
+                    "_vs_siblings",
+                ));
             }
             out
         })

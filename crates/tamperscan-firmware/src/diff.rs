@@ -273,7 +273,11 @@ pub fn diff(golden: &Manifest, suspect: &Manifest) -> Diff {
             variables.removed.push((*g).clone());
         }
     }
-    let known_free: HashSet<&str> = golden.free_space.iter().map(|f| f.sha256.as_str()).collect();
+    let known_free: HashSet<&str> = golden
+        .free_space
+        .iter()
+        .map(|f| f.sha256.as_str())
+        .collect();
     let free_space = suspect
         .free_space
         .iter()

@@ -24,7 +24,13 @@ fn slice(bytes: &[u8], from: u64, len: u64) -> Option<&[u8]> {
 }
 
 /// A whole SPI flash image with an Intel flash descriptor at its start.
-pub(crate) fn intel_flash(ctx: &Ctx, bytes: &[u8], desc: &ifd::Descriptor, regions: &mut Vec<Region>, out: &mut Out) {
+pub(crate) fn intel_flash(
+    ctx: &Ctx,
+    bytes: &[u8],
+    desc: &ifd::Descriptor,
+    regions: &mut Vec<Region>,
+    out: &mut Out,
+) {
     for i in &desc.issues {
         out.issues.push(Issue {
             kind: "flash_descriptor",
@@ -112,7 +118,15 @@ fn me_region(data: &[u8], base: u64, path: &str, regions: &mut Vec<Region>, out:
     }
 }
 
-fn module(kind: ModuleKind, name: String, file_type: String, path: &str, off: u64, bytes: &[u8], ok: bool) -> Module {
+fn module(
+    kind: ModuleKind,
+    name: String,
+    file_type: String,
+    path: &str,
+    off: u64,
+    bytes: &[u8],
+    ok: bool,
+) -> Module {
     let mut m = raw_module(bytes, at(off), path, &file_type);
     m.kind = kind;
     m.name = Some(name);
@@ -122,7 +136,14 @@ fn module(kind: ModuleKind, name: String, file_type: String, path: &str, off: u6
 
 /// BMC-side structures found by `tamperscan_bmc::scan`, top-level ones only (what sits inside
 /// a FIT is read through the FIT). Bytes between them become raw modules.
-pub(crate) fn bmc(ctx: &Ctx, bytes: &[u8], found: &[Found], regions: &mut Vec<Region>, fit_hashes: &mut Vec<FitHash>, out: &mut Out) {
+pub(crate) fn bmc(
+    ctx: &Ctx,
+    bytes: &[u8],
+    found: &[Found],
+    regions: &mut Vec<Region>,
+    fit_hashes: &mut Vec<FitHash>,
+    out: &mut Out,
+) {
     let mut covered = 0u64;
     let mut fits = 0usize;
     for f in found.iter().filter(|f| f.within.is_none()) {
@@ -133,7 +154,11 @@ pub(crate) fn bmc(ctx: &Ctx, bytes: &[u8], found: &[Found], regions: &mut Vec<Re
         let off = usize::try_from(f.offset).unwrap_or(usize::MAX);
         match f.kind {
             FoundKind::Fit => {
-                let path = if fits == 0 { "FIT".to_string() } else { format!("FIT{}", fits + 1) };
+                let path = if fits == 0 {
+                    "FIT".to_string()
+                } else {
+                    format!("FIT{}", fits + 1)
+                };
                 fits += 1;
                 match fit::parse_at(bytes, off) {
                     Ok(image) => fit_modules(bytes, &image, &path, fit_hashes, out),
@@ -144,11 +169,34 @@ pub(crate) fn bmc(ctx: &Ctx, bytes: &[u8], found: &[Found], regions: &mut Vec<Re
                 Ok(img) => {
                     let data = slice(bytes, f.offset, f.len).unwrap_or(&[]);
                     let ok = img.header_crc_ok && img.data_crc_ok != Some(false);
-                    let mut m = module(ModuleKind::UbootImage, img.name.clone(), format!("u-boot legacy image ({:?})", img.image_type), "", f.offset, data, ok);
+                    let mut m = module(
+                        ModuleKind::UbootImage,
+                        img.name.clone(),
+                        format!("u-boot legacy image ({:?})", img.image_type),
+                        "",
+                        f.offset,
+                        data,
+                        ok,
+                    );
                     m.version = Some(img.name.clone());
                     out.modules.push(m);
                     if !ok {
-                        push_issue(out, "uboot_crc", f.offset, "", format!("legacy u-boot image '{}': header CRC {}, data CRC {}", img.name, if img.header_crc_ok { "ok" } else { "FAILS" }, match img.data_crc_ok { Some(true) => "ok", Some(false) => "FAILS", None => "not checked (data cut short)" }));
+                        push_issue(
+                            out,
+                            "uboot_crc",
+                            f.offset,
+                            "",
+                            format!(
+                                "legacy u-boot image '{}': header CRC {}, data CRC {}",
+                                img.name,
+                                if img.header_crc_ok { "ok" } else { "FAILS" },
+                                match img.data_crc_ok {
+                                    Some(true) => "ok",
+                                    Some(false) => "FAILS",
+                                    None => "not checked (data cut short)",
+                                }
+                            ),
+                        );
                     }
                 }
                 Err(e) => push_issue(out, "uboot_unparseable", e.offset, "", e.to_string()),
@@ -157,8 +205,20 @@ pub(crate) fn bmc(ctx: &Ctx, bytes: &[u8], found: &[Found], regions: &mut Vec<Re
                 let data = slice(bytes, f.offset, f.len).unwrap_or(&[]);
                 match fdt::parse_at(bytes, off) {
                     Ok(tree) => {
-                        let model = tree.root.prop_str("model").unwrap_or("device tree").to_string();
-                        out.modules.push(module(ModuleKind::DeviceTree, model, "Device tree".into(), "", f.offset, data, true));
+                        let model = tree
+                            .root
+                            .prop_str("model")
+                            .unwrap_or("device tree")
+                            .to_string();
+                        out.modules.push(module(
+                            ModuleKind::DeviceTree,
+                            model,
+                            "Device tree".into(),
+                            "",
+                            f.offset,
+                            data,
+                            true,
+                        ));
                         for p in fdt::partitions(&tree) {
                             regions.push(Region {
                                 name: p.label.clone(),
@@ -179,7 +239,13 @@ pub(crate) fn bmc(ctx: &Ctx, bytes: &[u8], found: &[Found], regions: &mut Vec<Re
     }
 }
 
-fn fit_modules(bytes: &[u8], image: &fit::Fit, path: &str, fit_hashes: &mut Vec<FitHash>, out: &mut Out) {
+fn fit_modules(
+    bytes: &[u8],
+    image: &fit::Fit,
+    path: &str,
+    fit_hashes: &mut Vec<FitHash>,
+    out: &mut Out,
+) {
     for img in &image.images {
         let data = img
             .data_range
@@ -188,8 +254,20 @@ fn fit_modules(bytes: &[u8], image: &fit::Fit, path: &str, fit_hashes: &mut Vec<
             .unwrap_or(&[]);
         let kind = img.kind.clone().unwrap_or_else(|| "unknown".into());
         let ok = img.hashes.iter().all(|h| h.ok);
-        let off = img.data_range.as_ref().map(|r| r.start).unwrap_or(image.offset);
-        let mut m = module(ModuleKind::FitImage, img.name.clone(), format!("FIT {kind}"), path, off, data, ok);
+        let off = img
+            .data_range
+            .as_ref()
+            .map(|r| r.start)
+            .unwrap_or(image.offset);
+        let mut m = module(
+            ModuleKind::FitImage,
+            img.name.clone(),
+            format!("FIT {kind}"),
+            path,
+            off,
+            data,
+            ok,
+        );
         m.version = img.description.clone();
         out.modules.push(m);
         for h in &img.hashes {
@@ -259,8 +337,12 @@ pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, out: &mut Out) {
             let mut used = 0u64;
             for e in &listing.entries {
                 let (file_type, hash) = match &e.kind {
-                    tamperscan_rootfs::EntryKind::File => ("regular file", e.sha256.map(|h| hex(&h))),
-                    tamperscan_rootfs::EntryKind::Symlink { target } => ("symbolic link", Some(hex_sha256(target.as_bytes()))),
+                    tamperscan_rootfs::EntryKind::File => {
+                        ("regular file", e.sha256.map(|h| hex(&h)))
+                    }
+                    tamperscan_rootfs::EntryKind::Symlink { target } => {
+                        ("symbolic link", Some(hex_sha256(target.as_bytes())))
+                    }
                     tamperscan_rootfs::EntryKind::Device => ("device node", None),
                     _ => continue,
                 };

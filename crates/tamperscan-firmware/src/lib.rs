@@ -9,9 +9,9 @@
 pub mod diff;
 mod layout;
 pub mod manifest;
+mod nvram;
 pub mod picture;
 pub mod rules;
-mod nvram;
 pub mod uefi;
 pub mod writer;
 
@@ -68,7 +68,9 @@ impl Ctx {
     pub(crate) fn spend(&self, n: usize) {
         let _ = self
             .budget
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(n)));
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(n))
+            });
     }
 
     /// Runs a decompressor within what is left of the budget; failures become issues.
@@ -98,11 +100,17 @@ impl Ctx {
                 let n = buf.len();
                 let _ = self
                     .budget
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(n)));
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                        Some(b.saturating_sub(n))
+                    });
                 Some(buf)
             }
             Err(e) => {
-                push(out, "decompress_failed", format!("decompression failed: {e}"));
+                push(
+                    out,
+                    "decompress_failed",
+                    format!("decompression failed: {e}"),
+                );
                 None
             }
         }
@@ -171,7 +179,14 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
         out.append(files);
     } else if !bmc_found.is_empty() {
         m.image.format = "bmc".into();
-        layout::bmc(&ctx, bytes, &bmc_found, &mut m.regions, &mut m.fit_hashes, &mut out);
+        layout::bmc(
+            &ctx,
+            bytes,
+            &bmc_found,
+            &mut m.regions,
+            &mut m.fit_hashes,
+            &mut out,
+        );
     } else if tamperscan_rootfs::detect(bytes).is_some() {
         m.image.format = "rootfs".into();
         layout::rootfs(&ctx, bytes, 0, &mut out);
@@ -185,14 +200,16 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
     } else {
         m.image.format = "unknown".into();
         if !bytes.is_empty() {
-            out.modules.push(uefi::raw_module(bytes, top, "", "Unrecognised data"));
+            out.modules
+                .push(uefi::raw_module(bytes, top, "", "Unrecognised data"));
         }
         out.issues.push(Issue {
             kind: "unrecognised",
             offset: 0,
             stored_in: None,
             path: String::new(),
-            message: "no firmware structure tamperscan knows was found; the image is hashed whole".into(),
+            message: "no firmware structure tamperscan knows was found; the image is hashed whole"
+                .into(),
         });
     }
     m.volumes = out.volumes;
@@ -205,7 +222,14 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
 }
 
 /// Parses the volumes at `vols` in `bytes`; what lies between them is kept as raw modules.
-pub(crate) fn volumes_in(ctx: &Ctx, bytes: &[u8], vols: &[usize], place: Place, path: &str, out: &mut Out) {
+pub(crate) fn volumes_in(
+    ctx: &Ctx,
+    bytes: &[u8],
+    vols: &[usize],
+    place: Place,
+    path: &str,
+    out: &mut Out,
+) {
     let mut covered = 0usize;
     for &at in vols {
         if at > covered {
@@ -215,7 +239,9 @@ pub(crate) fn volumes_in(ctx: &Ctx, bytes: &[u8], vols: &[usize], place: Place, 
             Ok(v) => {
                 let len = v.volumes.first().map(|v| v.size).unwrap_or(0);
                 out.append(v);
-                covered = at.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)).min(bytes.len());
+                covered = at
+                    .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+                    .min(bytes.len());
             }
             Err(e) => {
                 out.issues.push(Issue {
@@ -247,5 +273,10 @@ fn gap(bytes: &[u8], from: usize, to: usize, place: Place, path: &str, out: &mut
     if span.iter().all(|&b| b == 0xFF) || span.iter().all(|&b| b == 0) {
         return;
     }
-    out.modules.push(uefi::raw_module(span, place_at(place, from), path, "Data outside volumes"));
+    out.modules.push(uefi::raw_module(
+        span,
+        place_at(place, from),
+        path,
+        "Data outside volumes",
+    ));
 }

@@ -10,7 +10,8 @@ use tamperscan_flash::nvram;
 /// that are not erased outside them (reported as free-space data).
 pub(crate) fn volume_body(_ctx: &Ctx, body: &[u8], place: Place, path: &str, out: &mut Out) {
     // The whole area is also a module, so a diff sees any change to it.
-    out.modules.push(raw_module(body, place, path, "NVRAM data"));
+    out.modules
+        .push(raw_module(body, place, path, "NVRAM data"));
     let found = nvram::scan(body, place.base);
     for store in &found.stores {
         for v in &store.variables {
@@ -18,7 +19,10 @@ pub(crate) fn volume_body(_ctx: &Ctx, body: &[u8], place: Place, path: &str, out
                 Some(Ok(lists)) => lists
                     .iter()
                     .flat_map(|l| {
-                        let kind = l.type_name().map(str::to_string).unwrap_or_else(|| l.signature_type.to_string());
+                        let kind = l
+                            .type_name()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| l.signature_type.to_string());
                         l.entries.iter().map(move |e| match &e.hash {
                             Some(h) => format!("{kind} {}", hex(h)),
                             None => format!("{kind} sha256:{}", hex(&e.sha256)),

@@ -27,7 +27,10 @@ fn colour(kind: &str) -> &'static str {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The image offset range of the top-level module that holds `offset` (for data unpacked from
@@ -35,7 +38,9 @@ fn esc(s: &str) -> String {
 pub fn top_level_span(m: &Manifest, offset: u64) -> Option<(u64, u64)> {
     m.modules
         .iter()
-        .filter(|x| x.stored_in.is_none() && x.offset <= offset && offset < x.offset + x.size.max(1))
+        .filter(|x| {
+            x.stored_in.is_none() && x.offset <= offset && offset < x.offset + x.size.max(1)
+        })
         .min_by_key(|x| x.size)
         .map(|x| (x.offset, x.size))
 }
@@ -54,34 +59,67 @@ pub fn flash_map_svg(m: &Manifest, title: &str, marks: &[Mark]) -> String {
         esc(title)
     );
     // The image.
-    let _ = write!(s, r##"<rect x="{left}" y="24" width="{width}" height="34" fill="#f1f3f5" stroke="#868e96"/>"##);
+    let _ = write!(
+        s,
+        r##"<rect x="{left}" y="24" width="{width}" height="34" fill="#f1f3f5" stroke="#868e96"/>"##
+    );
     // Regions (flash descriptor, device-tree partitions) and top-level volumes as bands.
-    let mut bands: Vec<(u64, u64, String)> = m.regions.iter().map(|r| (r.offset, r.size, r.name.clone())).collect();
+    let mut bands: Vec<(u64, u64, String)> = m
+        .regions
+        .iter()
+        .map(|r| (r.offset, r.size, r.name.clone()))
+        .collect();
     bands.extend(
         m.volumes
             .iter()
             .filter(|v| v.stored_in.is_none() && !v.path.contains('/'))
-            .map(|v| (v.offset, v.size, format!("FV {}", v.path.get(..8).unwrap_or(&v.path)))),
+            .map(|v| {
+                (
+                    v.offset,
+                    v.size,
+                    format!("FV {}", v.path.get(..8).unwrap_or(&v.path)),
+                )
+            }),
     );
     bands.extend(
         m.modules
             .iter()
-            .filter(|x| x.stored_in.is_none() && matches!(x.kind, crate::ModuleKind::FitImage | crate::ModuleKind::UbootImage | crate::ModuleKind::DeviceTree))
+            .filter(|x| {
+                x.stored_in.is_none()
+                    && matches!(
+                        x.kind,
+                        crate::ModuleKind::FitImage
+                            | crate::ModuleKind::UbootImage
+                            | crate::ModuleKind::DeviceTree
+                    )
+            })
             .map(|x| (x.offset, x.size, x.name.clone().unwrap_or_default())),
     );
     for (i, (off, size, name)) in bands.iter().enumerate() {
         let (x0, x1) = (x(*off), x(off.saturating_add(*size)));
         let fill = if i % 2 == 0 { "#dbe4ff" } else { "#d3f9d8" };
-        let _ = write!(s, r##"<rect x="{x0:.1}" y="26" width="{:.1}" height="30" fill="{fill}" stroke="#adb5bd"/>"##, (x1 - x0).max(0.5));
+        let _ = write!(
+            s,
+            r##"<rect x="{x0:.1}" y="26" width="{:.1}" height="30" fill="{fill}" stroke="#adb5bd"/>"##,
+            (x1 - x0).max(0.5)
+        );
         if x1 - x0 > 50.0 {
-            let _ = write!(s, r##"<text x="{:.1}" y="45" fill="#343a40">{}</text>"##, x0 + 3.0, esc(name));
+            let _ = write!(
+                s,
+                r##"<text x="{:.1}" y="45" fill="#343a40">{}</text>"##,
+                x0 + 3.0,
+                esc(name)
+            );
         }
     }
     for (i, mk) in marks.iter().take(8).enumerate() {
         let (x0, x1) = (x(mk.offset), x(mk.offset.saturating_add(mk.size)));
         let c = colour(mk.kind);
         let w = (x1 - x0).max(2.0);
-        let _ = write!(s, r#"<rect x="{x0:.1}" y="22" width="{w:.1}" height="38" fill="{c}" fill-opacity="0.75"/>"#);
+        let _ = write!(
+            s,
+            r#"<rect x="{x0:.1}" y="22" width="{w:.1}" height="38" fill="{c}" fill-opacity="0.75"/>"#
+        );
         let y = 80 + 16 * i;
         let _ = write!(
             s,
@@ -96,6 +134,14 @@ pub fn flash_map_svg(m: &Manifest, title: &str, marks: &[Mark]) -> String {
             mk.offset
         );
     }
-    let _ = write!(s, r##"<text x="{left}" y="{}" fill="#495057">0x0</text><text x="{}" y="{}" text-anchor="end" fill="#495057">{:#x} ({} bytes)</text></svg>"##, height - 4, left + width, height - 4, m.image.size, m.image.size);
+    let _ = write!(
+        s,
+        r##"<text x="{left}" y="{}" fill="#495057">0x0</text><text x="{}" y="{}" text-anchor="end" fill="#495057">{:#x} ({} bytes)</text></svg>"##,
+        height - 4,
+        left + width,
+        height - 4,
+        m.image.size,
+        m.image.size
+    );
     s
 }

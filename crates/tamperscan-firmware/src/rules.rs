@@ -98,7 +98,10 @@ pub struct Condition {
 
 impl Condition {
     fn is_empty(&self) -> bool {
-        self.guid.is_none() && self.name.is_none() && self.sha256.is_empty() && self.pattern.is_none()
+        self.guid.is_none()
+            && self.name.is_none()
+            && self.sha256.is_empty()
+            && self.pattern.is_none()
     }
 
     /// Which conditions hold for `m`, or `None` when one does not.
@@ -117,7 +120,12 @@ impl Condition {
             on.push("name");
         }
         if !self.sha256.is_empty() {
-            if !self.sha256.iter().any(|h| *h == m.sha256 || *h == m.content_sha256 || m.pe32_sha256.contains(h) || m.te_sha256.contains(h)) {
+            if !self.sha256.iter().any(|h| {
+                *h == m.sha256
+                    || *h == m.content_sha256
+                    || m.pe32_sha256.contains(h)
+                    || m.te_sha256.contains(h)
+            }) {
                 return None;
             }
             on.push("sha256");
@@ -203,13 +211,22 @@ fn condition(id: &str, c: RawCond) -> Result<Condition, RuleError> {
         }
         sha256.push(h);
     }
-    let given = [c.pattern_hex.is_some(), c.pattern_ascii.is_some(), c.pattern_utf16.is_some()];
+    let given = [
+        c.pattern_hex.is_some(),
+        c.pattern_ascii.is_some(),
+        c.pattern_utf16.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() > 1 {
-        return Err(bad("give at most one of pattern_hex, pattern_ascii, pattern_utf16".into()));
+        return Err(bad(
+            "give at most one of pattern_hex, pattern_ascii, pattern_utf16".into(),
+        ));
     }
     let pattern = if let Some(h) = c.pattern_hex {
         let compact: String = h.chars().filter(|c| !c.is_whitespace()).collect();
-        Some(tamperscan_bytes::unhex(&compact).ok_or_else(|| bad(format!("pattern_hex {h:?} is not hex")))?)
+        Some(
+            tamperscan_bytes::unhex(&compact)
+                .ok_or_else(|| bad(format!("pattern_hex {h:?} is not hex")))?,
+        )
     } else if let Some(a) = c.pattern_ascii {
         Some(a.into_bytes())
     } else {
@@ -232,25 +249,45 @@ impl RuleSet {
     pub fn parse(text: &str) -> Result<RuleSet, RuleError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| RuleError::Toml(e.to_string()))?;
         if raw.version != 1 {
-            return Err(RuleError::Toml(format!("rule file version {} is not supported (this tamperscan reads version 1)", raw.version)));
+            return Err(RuleError::Toml(format!(
+                "rule file version {} is not supported (this tamperscan reads version 1)",
+                raw.version
+            )));
         }
         let mut seen = std::collections::HashSet::new();
         let mut rules = Vec::new();
         for r in raw.rules {
             if !seen.insert(r.id.clone()) {
-                return Err(RuleError::Rule { id: r.id, reason: "the id is used twice".into() });
+                return Err(RuleError::Rule {
+                    id: r.id,
+                    reason: "the id is used twice".into(),
+                });
             }
             if !["critical", "high", "medium", "low", "info"].contains(&r.severity.as_str()) {
-                return Err(RuleError::Rule { id: r.id, reason: format!("severity {:?} is not one of critical, high, medium, low, info", r.severity) });
+                return Err(RuleError::Rule {
+                    id: r.id,
+                    reason: format!(
+                        "severity {:?} is not one of critical, high, medium, low, info",
+                        r.severity
+                    ),
+                });
             }
             let expect_present = match r.expect.as_deref() {
                 None | Some("absent") => false,
                 Some("present") => true,
-                Some(o) => return Err(RuleError::Rule { id: r.id, reason: format!("expect {o:?} is not absent or present") }),
+                Some(o) => {
+                    return Err(RuleError::Rule {
+                        id: r.id,
+                        reason: format!("expect {o:?} is not absent or present"),
+                    })
+                }
             };
             let when = condition(&r.id, r.cond)?;
             if when.is_empty() {
-                return Err(RuleError::Rule { id: r.id, reason: "a rule needs at least one of guid, name, sha256 or a pattern".into() });
+                return Err(RuleError::Rule {
+                    id: r.id,
+                    reason: "a rule needs at least one of guid, name, sha256 or a pattern".into(),
+                });
             }
             let exclude = r
                 .exclude
@@ -258,7 +295,10 @@ impl RuleSet {
                 .map(|c| condition(&r.id, c))
                 .collect::<Result<Vec<_>, _>>()?;
             if exclude.iter().any(Condition::is_empty) {
-                return Err(RuleError::Rule { id: r.id, reason: "an empty exclusion would exclude everything".into() });
+                return Err(RuleError::Rule {
+                    id: r.id,
+                    reason: "an empty exclusion would exclude everything".into(),
+                });
             }
             rules.push(Rule {
                 id: r.id,
@@ -331,5 +371,120 @@ impl RuleSet {
             }
         }
         hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyze, writer, Limits};
+
+    #[test]
+    fn the_default_rules_parse_and_carry_sources() {
+        let set = RuleSet::parse(DEFAULT_RULES).unwrap();
+        assert!(set.rules.len() >= 10, "{} rules", set.rules.len());
+        assert!(
+            set.rules.iter().all(|r| r.source.is_some()),
+            "every shipped rule names its source"
+        );
+    }
+
+    fn image(modules: &[(&str, &str, &[u8])]) -> Manifest {
+        let files: Vec<Vec<u8>> = modules
+            .iter()
+            .map(|(g, name, body)| {
+                let data =
+                    writer::sections(&[writer::section(0x10, body), writer::ui_section(name)]);
+                writer::ffs_file(g.parse().unwrap(), 0x07, &data)
+            })
+            .collect();
+        let vol = writer::volume(
+            "00000000-1111-4222-8333-444444444444".parse().unwrap(),
+            &files,
+            0x10000,
+        )
+        .unwrap();
+        analyze(
+            &vol,
+            Limits {
+                keep_content: true,
+                ..Limits::default()
+            },
+        )
+    }
+
+    #[test]
+    fn conditions_exclusions_and_required_modules() {
+        let m = image(&[
+            (
+                "682894B5-6B70-4EBA-9E90-A607E5676297",
+                "SecDxe",
+                b"MZ plain",
+            ),
+            (
+                "12345678-1234-4234-8234-123456789ABC",
+                "Other",
+                b"MZ contains EVIL marker",
+            ),
+        ]);
+        let set = RuleSet::parse(
+            r#"
+version = 1
+[[rule]]
+id = "by-guid-and-name"
+severity = "critical"
+title = "t"
+guid = "682894b5-6b70-4eba-9e90-a607e5676297"
+name = "secdxe"
+
+[[rule]]
+id = "by-pattern"
+severity = "high"
+title = "t"
+pattern_ascii = "EVIL"
+
+[[rule]]
+id = "pattern-excluded"
+severity = "high"
+title = "t"
+pattern_ascii = "MZ"
+[[rule.exclude]]
+name = "Other"
+[[rule.exclude]]
+name = "SecDxe"
+
+[[rule]]
+id = "required"
+severity = "medium"
+title = "t"
+expect = "present"
+name = "SecurityStubDxe"
+"#,
+        )
+        .unwrap();
+        let hits = set.check(&m);
+        let ids: Vec<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
+        assert_eq!(ids, ["by-guid-and-name", "by-pattern", "required"]);
+        assert_eq!(hits[0].matched_on, ["guid", "name"]);
+        assert_eq!(hits[1].name.as_deref(), Some("Other"));
+        assert_eq!(hits[2].matched_on, ["missing"]);
+        // Without the content kept, a pattern cannot match.
+        assert!(set.needs_content());
+    }
+
+    #[test]
+    fn bad_rule_files_are_refused_with_the_reason() {
+        for (text, why) in [
+            ("version = 2", "version"),
+            ("version = 1\n[[rule]]\nid='a'\nseverity='high'\ntitle='t'", "at least one"),
+            ("version = 1\n[[rule]]\nid='a'\nseverity='urgent'\ntitle='t'\nname='x'", "severity"),
+            ("version = 1\n[[rule]]\nid='a'\nseverity='high'\ntitle='t'\nguid='nope'", "GUID"),
+            ("version = 1\n[[rule]]\nid='a'\nseverity='high'\ntitle='t'\npattern_hex='zz'", "hex"),
+            ("version = 1\n[[rule]]\nid='a'\nseverity='high'\ntitle='t'\nname='x'\ncolour='red'", "unknown field"),
+            ("version = 1\n[[rule]]\nid='a'\nseverity='high'\ntitle='t'\nname='x'\n[[rule]]\nid='a'\nseverity='high'\ntitle='t'\nname='y'", "twice"),
+        ] {
+            let e = RuleSet::parse(text).unwrap_err().to_string();
+            assert!(e.contains(why), "{text:?}: {e}");
+        }
     }
 }

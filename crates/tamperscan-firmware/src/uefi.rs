@@ -18,25 +18,75 @@ const fn g(d1: u32, d2: u16, d3: u16, d4: [u8; 8]) -> Guid {
 }
 
 /// `EFI_FIRMWARE_FILE_SYSTEM2_GUID`.
-pub const FFS2: Guid = g(0x8C8C_E578, 0x8A3D, 0x4F1C, [0x99, 0x35, 0x89, 0x61, 0x85, 0xC3, 0x2D, 0xD3]);
+pub const FFS2: Guid = g(
+    0x8C8C_E578,
+    0x8A3D,
+    0x4F1C,
+    [0x99, 0x35, 0x89, 0x61, 0x85, 0xC3, 0x2D, 0xD3],
+);
 /// `EFI_FIRMWARE_FILE_SYSTEM3_GUID`.
-pub const FFS3: Guid = g(0x5473_C07A, 0x3DCB, 0x4DCA, [0xBD, 0x6F, 0x1E, 0x96, 0x89, 0xE7, 0x34, 0x9A]);
+pub const FFS3: Guid = g(
+    0x5473_C07A,
+    0x3DCB,
+    0x4DCA,
+    [0xBD, 0x6F, 0x1E, 0x96, 0x89, 0xE7, 0x34, 0x9A],
+);
 /// `EFI_FIRMWARE_FILE_SYSTEM_GUID` (FFS v1, PI 1.0 era).
-pub const FFS1: Guid = g(0x7A93_54D9, 0x0468, 0x444A, [0x81, 0xCE, 0x0B, 0xF6, 0x17, 0xD8, 0x90, 0xDF]);
+pub const FFS1: Guid = g(
+    0x7A93_54D9,
+    0x0468,
+    0x444A,
+    [0x81, 0xCE, 0x0B, 0xF6, 0x17, 0xD8, 0x90, 0xDF],
+);
 /// `EFI_SYSTEM_NV_DATA_FV_GUID`: a volume holding NVRAM variable stores.
-pub const NVRAM: Guid = g(0xFFF1_2B8D, 0x7696, 0x4C8B, [0xA9, 0x85, 0x27, 0x47, 0x07, 0x5B, 0x4F, 0x50]);
+pub const NVRAM: Guid = g(
+    0xFFF1_2B8D,
+    0x7696,
+    0x4C8B,
+    [0xA9, 0x85, 0x27, 0x47, 0x07, 0x5B, 0x4F, 0x50],
+);
 /// EDK2 `LZMA_CUSTOM_DECOMPRESS_GUID`.
-pub const LZMA: Guid = g(0xEE4E_5898, 0x3914, 0x4259, [0x9D, 0x6E, 0xDC, 0x7B, 0xD7, 0x94, 0x03, 0xCF]);
+pub const LZMA: Guid = g(
+    0xEE4E_5898,
+    0x3914,
+    0x4259,
+    [0x9D, 0x6E, 0xDC, 0x7B, 0xD7, 0x94, 0x03, 0xCF],
+);
 /// EDK2 `LZMAF86_CUSTOM_DECOMPRESS_GUID` (LZMA then the x86 branch converter).
-pub const LZMA_X86: Guid = g(0xD42A_E6BD, 0x1352, 0x4BFB, [0x90, 0x9A, 0xCA, 0x72, 0xA6, 0xEA, 0xE8, 0x89]);
+pub const LZMA_X86: Guid = g(
+    0xD42A_E6BD,
+    0x1352,
+    0x4BFB,
+    [0x90, 0x9A, 0xCA, 0x72, 0xA6, 0xEA, 0xE8, 0x89],
+);
 /// EDK2 `TIANO_CUSTOM_DECOMPRESS_GUID`.
-pub const TIANO: Guid = g(0xA312_80AD, 0x481E, 0x41B6, [0x95, 0xE8, 0x12, 0x7F, 0x4C, 0x98, 0x47, 0x79]);
+pub const TIANO: Guid = g(
+    0xA312_80AD,
+    0x481E,
+    0x41B6,
+    [0x95, 0xE8, 0x12, 0x7F, 0x4C, 0x98, 0x47, 0x79],
+);
 /// EDK2 `BROTLI_CUSTOM_DECOMPRESS_GUID`.
-pub const BROTLI: Guid = g(0x3D53_2050, 0x5CDA, 0x4FD0, [0x87, 0x9E, 0x0F, 0x7F, 0x63, 0x0D, 0x5A, 0xFB]);
+pub const BROTLI: Guid = g(
+    0x3D53_2050,
+    0x5CDA,
+    0x4FD0,
+    [0x87, 0x9E, 0x0F, 0x7F, 0x63, 0x0D, 0x5A, 0xFB],
+);
 /// `EFI_CRC32_GUIDED_SECTION_EXTRACTION_GUID`.
-pub const CRC32: Guid = g(0xFC1B_CDB0, 0x7D31, 0x49AA, [0x93, 0x6A, 0xA4, 0x60, 0x0D, 0x9D, 0xD0, 0x83]);
+pub const CRC32: Guid = g(
+    0xFC1B_CDB0,
+    0x7D31,
+    0x49AA,
+    [0x93, 0x6A, 0xA4, 0x60, 0x0D, 0x9D, 0xD0, 0x83],
+);
 /// `EFI_FIRMWARE_CONTENTS_SIGNED_GUID`.
-pub const SIGNED: Guid = g(0x0F9D_89E8, 0x9259, 0x4F76, [0xA5, 0xAF, 0x0C, 0x89, 0xE3, 0x40, 0x23, 0xDF]);
+pub const SIGNED: Guid = g(
+    0x0F9D_89E8,
+    0x9259,
+    0x4F76,
+    [0xA5, 0xAF, 0x0C, 0x89, 0xE3, 0x40, 0x23, 0xDF],
+);
 
 const FV_SIGNATURE_AT: usize = 0x28;
 const FFS_PAD: u8 = 0xF0;
@@ -110,9 +160,11 @@ pub fn looks_like_volume(data: &[u8], at: usize) -> bool {
     fs.copy_from_slice(&h[0x10..0x20]);
     let fs = Guid(fs);
     let known = [FFS1, FFS2, FFS3, NVRAM].contains(&fs);
-    let checksum_ok = data
-        .get(at..at + usize::from(hdr))
-        .is_some_and(|hb| hb.chunks_exact(2).fold(0u16, |s, w| s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))) == 0);
+    let checksum_ok = data.get(at..at + usize::from(hdr)).is_some_and(|hb| {
+        hb.chunks_exact(2).fold(0u16, |s, w| {
+            s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+        }) == 0
+    });
     known || checksum_ok
 }
 
@@ -122,12 +174,21 @@ pub(crate) fn bare_files(ctx: &Ctx, data: &[u8], place: Place) -> Option<Out> {
     let h = data.get(..24)?;
     let sum = h.iter().fold(0u8, |s, b| s.wrapping_add(*b));
     let size = u32::from_le_bytes([h[20], h[21], h[22], 0]) as usize;
-    if sum.wrapping_sub(h[23]).wrapping_sub(h[17]) != 0 || size < 24 || size > data.len() || h.iter().all(|&b| b == h[0]) {
+    if sum.wrapping_sub(h[23]).wrapping_sub(h[17]) != 0
+        || size < 24
+        || size > data.len()
+        || h.iter().all(|&b| b == h[0])
+    {
         return None;
     }
     let mut out = Out::default();
     let (slots, free_from) = scan_files(data, 0, false, 0xFF, place, "", &mut out);
-    if let Some(fs) = not_erased(data.get(free_from..).unwrap_or(&[]), 0xFF, place.at(free_from), "after the last file") {
+    if let Some(fs) = not_erased(
+        data.get(free_from..).unwrap_or(&[]),
+        0xFF,
+        place.at(free_from),
+        "after the last file",
+    ) {
         out.free_space.push(fs);
     }
     let parts: Vec<Out> = slots
@@ -257,7 +318,9 @@ pub(crate) fn volume(
     }
     let mut out = Out::default();
     let header = data.get(..hdr_len).unwrap_or(&[]);
-    let len = usize::try_from(fv_len).unwrap_or(usize::MAX).min(data.len());
+    let len = usize::try_from(fv_len)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
     if (len as u64) < fv_len {
         issue(
             &mut out,
@@ -271,10 +334,9 @@ pub(crate) fn volume(
         );
     }
     let checksum_ok = header.len() == hdr_len
-        && header
-            .chunks_exact(2)
-            .fold(0u16, |s, w| s.wrapping_add(u16::from_le_bytes([w[0], w[1]])))
-            == 0;
+        && header.chunks_exact(2).fold(0u16, |s, w| {
+            s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+        }) == 0;
     let data = &data[..len];
     let erase = if attributes & 0x800 != 0 { 0xFF } else { 0x00 };
     let mut files_start = hdr_len;
@@ -360,7 +422,15 @@ pub(crate) fn volume(
             return Ok(out);
         }
     }
-    let (slots, free_from) = scan_files(data, files_start, fs == "FFSv3", erase, place, &path, &mut out);
+    let (slots, free_from) = scan_files(
+        data,
+        files_start,
+        fs == "FFSv3",
+        erase,
+        place,
+        &path,
+        &mut out,
+    );
     let free_len = data.len().saturating_sub(free_from);
     if let Some(v) = out.volumes.get_mut(vol_index) {
         v.files = slots.len();
@@ -417,7 +487,13 @@ fn scan_files(
                     header = 32;
                 }
                 None => {
-                    issue(out, "file_truncated", place.at(pos), path, "large-file header is cut short".into());
+                    issue(
+                        out,
+                        "file_truncated",
+                        place.at(pos),
+                        path,
+                        "large-file header is cut short".into(),
+                    );
                     return (slots, data.len());
                 }
             }
@@ -434,7 +510,12 @@ fn scan_files(
                     data.len() - pos
                 ),
             );
-            out.modules.push(raw_module(&data[pos..], place.at(pos), path, "Unparsed volume data"));
+            out.modules.push(raw_module(
+                &data[pos..],
+                place.at(pos),
+                path,
+                "Unparsed volume data",
+            ));
             return (slots, data.len());
         }
         let hbytes = &data[pos..pos + header];
@@ -479,7 +560,15 @@ fn scan_files(
 
 /// The non-erased span of `bytes`, if any.
 pub(crate) fn not_erased(bytes: &[u8], erase: u8, place: Place, within: &str) -> Option<FreeSpace> {
-    let first = bytes.iter().position(|&b| b != erase)?;
+    // Word at a time: free space is megabytes of erased bytes in real images.
+    let word = u64::from_ne_bytes([erase; 8]);
+    let chunks = bytes.chunks_exact(8);
+    let tail_at = bytes.len() - chunks.remainder().len();
+    let first_chunk = chunks
+        .clone()
+        .position(|c| u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) != word);
+    let from = first_chunk.map_or(tail_at, |c| c * 8);
+    let first = from + bytes[from..].iter().position(|&b| b != erase)?;
     let last = bytes.iter().rposition(|&b| b != erase)?;
     let span = &bytes[first..=last];
     Some(FreeSpace {
@@ -564,17 +653,43 @@ fn file(
         checksum_ok: s.header_ok && s.data_ok,
     };
     if !s.header_ok {
-        issue(&mut out, "file_header_checksum", fplace, &path, format!("FFS file {} header checksum is wrong", s.guid));
+        issue(
+            &mut out,
+            "file_header_checksum",
+            fplace,
+            &path,
+            format!("FFS file {} header checksum is wrong", s.guid),
+        );
     }
     if !s.data_ok {
-        issue(&mut out, "file_data_checksum", fplace, &path, format!("FFS file {} data checksum is wrong (attributes {:#04x})", s.guid, s.attributes));
+        issue(
+            &mut out,
+            "file_data_checksum",
+            fplace,
+            &path,
+            format!(
+                "FFS file {} data checksum is wrong (attributes {:#04x})",
+                s.guid, s.attributes
+            ),
+        );
     }
     if s.state != "valid" && s.state != "marked for update" {
-        issue(&mut out, "file_state", fplace, &path, format!("FFS file {} is in state '{}'", s.guid, s.state));
+        issue(
+            &mut out,
+            "file_state",
+            fplace,
+            &path,
+            format!("FFS file {} is in state '{}'", s.guid, s.state),
+        );
     }
     let mut nested = Out::default();
     if s.kind == FFS_PAD {
-        if let Some(fs) = not_erased(body, erase, fplace.at(s.header), &format!("pad file in {vol_path}")) {
+        if let Some(fs) = not_erased(
+            body,
+            erase,
+            fplace.at(s.header),
+            &format!("pad file in {vol_path}"),
+        ) {
             out.free_space.push(fs);
         }
         acc.feed(body);
@@ -584,7 +699,15 @@ fn file(
             nested_volume(ctx, body, fplace.at(s.header), &path, depth, &mut nested);
         }
     } else {
-        sections(ctx, body, fplace.at(s.header), &path, depth, &mut acc, &mut nested);
+        sections(
+            ctx,
+            body,
+            fplace.at(s.header),
+            &path,
+            depth,
+            &mut acc,
+            &mut nested,
+        );
     }
     let mut file_type = file_type_name(s.kind).to_string();
     if s.state == "deleted" || s.state == "header invalid" {
@@ -618,7 +741,13 @@ fn file(
 fn nested_volume(ctx: &Ctx, data: &[u8], place: Place, path: &str, depth: u32, out: &mut Out) {
     match volume(ctx, data, place, path, depth + 1) {
         Ok(v) => out.append(v),
-        Err(e) => issue(out, "volume_unparseable", place, path, format!("nested volume: {e}")),
+        Err(e) => issue(
+            out,
+            "volume_unparseable",
+            place,
+            path,
+            format!("nested volume: {e}"),
+        ),
     }
 }
 
@@ -650,7 +779,13 @@ fn sections(
         let splace = place.at(pos);
         if rest.len() < 4 {
             if rest.iter().any(|&b| b != 0 && b != 0xFF) {
-                issue(out, "section_trailing", splace, path, format!("{} stray bytes after the last section", rest.len()));
+                issue(
+                    out,
+                    "section_trailing",
+                    splace,
+                    path,
+                    format!("{} stray bytes after the last section", rest.len()),
+                );
             }
             break;
         }
@@ -664,7 +799,13 @@ fn sections(
                     hdr = 8;
                 }
                 None => {
-                    issue(out, "section_truncated", splace, path, "extended section header cut short".into());
+                    issue(
+                        out,
+                        "section_truncated",
+                        splace,
+                        path,
+                        "extended section header cut short".into(),
+                    );
                     break;
                 }
             }
@@ -678,7 +819,10 @@ fn sections(
                 "section_size",
                 splace,
                 path,
-                format!("section of type {kind:#04x} declares {size} bytes; {} remain", rest.len()),
+                format!(
+                    "section of type {kind:#04x} declares {size} bytes; {} remain",
+                    rest.len()
+                ),
             );
             acc.feed(rest);
             break;
@@ -733,7 +877,13 @@ fn compressed(
     out: &mut Out,
 ) {
     let Some(h) = sec.get(hdr..hdr + 5) else {
-        issue(out, "section_truncated", place, path, "compression section header cut short".into());
+        issue(
+            out,
+            "section_truncated",
+            place,
+            path,
+            "compression section header cut short".into(),
+        );
         return;
     };
     let declared = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
@@ -744,24 +894,42 @@ fn compressed(
         0 => {
             acc.sections.push("Compressed (none)".into());
             if payload.len() != declared {
-                issue(out, "section_size", place, path, format!("uncompressed section holds {} bytes but declares {declared}", payload.len()));
+                issue(
+                    out,
+                    "section_size",
+                    place,
+                    path,
+                    format!(
+                        "uncompressed section holds {} bytes but declares {declared}",
+                        payload.len()
+                    ),
+                );
             }
             sections(ctx, payload, pplace, path, depth + 1, acc, out);
         }
         1 => {
             acc.sections.push("Compressed (EFI)".into());
             let result = ctx
-                .decompress(place, path, out, |limit| tamperscan_decompress::efi(payload, limit))
-                .or_else(|| ctx.decompress(place, path, &mut Out::default(), |limit| tamperscan_decompress::tiano(payload, limit)));
+                .decompress(place, path, out, |limit| {
+                    tamperscan_decompress::efi(payload, limit)
+                })
+                .or_else(|| {
+                    ctx.decompress(place, path, &mut Out::default(), |limit| {
+                        tamperscan_decompress::tiano(payload, limit)
+                    })
+                });
             unpacked(ctx, result, declared, place, path, depth, acc, out);
         }
         2 => {
             acc.sections.push("Compressed (LZMA)".into());
-            let result = ctx.decompress(place, path, out, |limit| tamperscan_decompress::lzma(payload, limit));
+            let result = ctx.decompress(place, path, out, |limit| {
+                tamperscan_decompress::lzma(payload, limit)
+            });
             unpacked(ctx, result, declared, place, path, depth, acc, out);
         }
         other => {
-            acc.sections.push(format!("Compressed (unknown type {other})"));
+            acc.sections
+                .push(format!("Compressed (unknown type {other})"));
             acc.feed(payload);
             issue(out, "unknown_compression", place, path, format!("compression type {other} is not defined by the PI specification; contents not inspected"));
         }
@@ -781,14 +949,29 @@ fn unpacked(
 ) {
     let Some(buf) = result else { return };
     if declared != 0 && buf.len() != declared {
-        issue(out, "section_size", place, path, format!("decompressed to {} bytes but the section declares {declared}", buf.len()));
+        issue(
+            out,
+            "section_size",
+            place,
+            path,
+            format!(
+                "decompressed to {} bytes but the section declares {declared}",
+                buf.len()
+            ),
+        );
     }
     let inner = Place {
         base: 0,
         stored_in: Some(place.stored_in.unwrap_or(place.base)),
     };
     if depth + 1 > ctx.limits.max_depth {
-        issue(out, "nesting_too_deep", place, path, format!("sections nested deeper than {}", ctx.limits.max_depth));
+        issue(
+            out,
+            "nesting_too_deep",
+            place,
+            path,
+            format!("sections nested deeper than {}", ctx.limits.max_depth),
+        );
         acc.feed(&buf);
         return;
     }
@@ -832,18 +1015,20 @@ fn guided(
     };
     let payload = &sec[data_offset..];
     let pplace = place.at(data_offset);
-    let decoder: Option<(&str, fn(&[u8], usize) -> Result<Vec<u8>, tamperscan_decompress::Error>)> =
-        if guid == LZMA {
-            Some(("LZMA", tamperscan_decompress::lzma))
-        } else if guid == LZMA_X86 {
-            Some(("LZMA x86", tamperscan_decompress::lzma_x86))
-        } else if guid == TIANO {
-            Some(("Tiano", tamperscan_decompress::tiano))
-        } else if guid == BROTLI {
-            Some(("Brotli", tamperscan_decompress::brotli_edk2))
-        } else {
-            None
-        };
+    let decoder: Option<(
+        &str,
+        fn(&[u8], usize) -> Result<Vec<u8>, tamperscan_decompress::Error>,
+    )> = if guid == LZMA {
+        Some(("LZMA", tamperscan_decompress::lzma))
+    } else if guid == LZMA_X86 {
+        Some(("LZMA x86", tamperscan_decompress::lzma_x86))
+    } else if guid == TIANO {
+        Some(("Tiano", tamperscan_decompress::tiano))
+    } else if guid == BROTLI {
+        Some(("Brotli", tamperscan_decompress::brotli_edk2))
+    } else {
+        None
+    };
     if let Some((algo, decode)) = decoder {
         acc.sections.push(format!("GUID defined ({algo})"));
         let result = ctx.decompress(place, path, out, |limit| decode(payload, limit));
@@ -856,17 +1041,30 @@ fn guided(
         let actual = crc32fast::hash(payload);
         if stored != Some(actual) {
             acc.checksum_ok = false;
-            issue(out, "crc32_mismatch", place, path, format!("CRC32 section stores {} but its data hashes to {actual:08x}", stored.map(|s| format!("{s:08x}")).unwrap_or_else(|| "nothing".into())));
+            issue(
+                out,
+                "crc32_mismatch",
+                place,
+                path,
+                format!(
+                    "CRC32 section stores {} but its data hashes to {actual:08x}",
+                    stored
+                        .map(|s| format!("{s:08x}"))
+                        .unwrap_or_else(|| "nothing".into())
+                ),
+            );
         }
         sections(ctx, payload, pplace, path, depth + 1, acc, out);
     } else if guid == SIGNED {
-        acc.sections.push("GUID defined (signed, signature not verified)".into());
+        acc.sections
+            .push("GUID defined (signed, signature not verified)".into());
         sections(ctx, payload, pplace, path, depth + 1, acc, out);
     } else if attributes & 0x01 == 0 {
         acc.sections.push(format!("GUID defined ({guid})"));
         sections(ctx, payload, pplace, path, depth + 1, acc, out);
     } else {
-        acc.sections.push(format!("GUID defined ({guid}, not understood)"));
+        acc.sections
+            .push(format!("GUID defined ({guid}, not understood)"));
         acc.feed(payload);
         issue(out, "unknown_guided_section", place, path, format!("GUID-defined section {guid} needs processing tamperscan does not know; its contents are hashed but not inspected"));
     }

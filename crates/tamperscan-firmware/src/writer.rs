@@ -74,9 +74,9 @@ pub fn volume(name: Guid, files: &[Vec<u8>], size: usize) -> Option<Vec<u8>> {
     let blocks = (size / 0x1000).max(1) as u32;
     v[0x38..0x3C].copy_from_slice(&blocks.to_le_bytes());
     v[0x3C..0x40].copy_from_slice(&0x1000u32.to_le_bytes());
-    let sum = v[..hdr_len]
-        .chunks_exact(2)
-        .fold(0u16, |s, w| s.wrapping_add(u16::from_le_bytes([w[0], w[1]])));
+    let sum = v[..hdr_len].chunks_exact(2).fold(0u16, |s, w| {
+        s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+    });
     let ck = 0u16.wrapping_sub(sum).to_le_bytes();
     v[0x32] = ck[0];
     v[0x33] = ck[1];
@@ -98,7 +98,12 @@ pub fn volume(name: Guid, files: &[Vec<u8>], size: usize) -> Option<Vec<u8>> {
 /// Writes `file` at the start of a volume's free space (`free_start`, 8-aligned, as the
 /// manifest's volume reports it) if it fits before `volume_end`; returns the offset written at.
 /// Used to make injected-module test images.
-pub fn inject(image: &mut [u8], free_start: usize, volume_end: usize, file: &[u8]) -> Option<usize> {
+pub fn inject(
+    image: &mut [u8],
+    free_start: usize,
+    volume_end: usize,
+    file: &[u8],
+) -> Option<usize> {
     let at = free_start.div_ceil(8) * 8;
     if at.checked_add(file.len())? > volume_end {
         return None;
@@ -137,7 +142,8 @@ impl Node {
 
     /// Adds a big-endian u32 property.
     pub fn u32(mut self, name: &str, value: u32) -> Node {
-        self.props.push((name.to_string(), value.to_be_bytes().to_vec()));
+        self.props
+            .push((name.to_string(), value.to_be_bytes().to_vec()));
         self
     }
 
@@ -161,7 +167,12 @@ pub fn fdt(root: &Node) -> Vec<u8> {
             v.push(0);
         }
     }
-    fn walk(n: &Node, st: &mut Vec<u8>, strings: &mut Vec<u8>, offsets: &mut std::collections::HashMap<String, u32>) {
+    fn walk(
+        n: &Node,
+        st: &mut Vec<u8>,
+        strings: &mut Vec<u8>,
+        offsets: &mut std::collections::HashMap<String, u32>,
+    ) {
         st.extend_from_slice(&1u32.to_be_bytes());
         st.extend_from_slice(n.name.as_bytes());
         st.push(0);
@@ -193,7 +204,18 @@ pub fn fdt(root: &Node) -> Vec<u8> {
     let off_strings = off_struct + st.len() as u32;
     let total = off_strings + strings.len() as u32;
     let mut out = Vec::with_capacity(total as usize);
-    for v in [0xD00D_FEEDu32, total, off_struct, off_strings, rsv, 17, 16, 0, strings.len() as u32, st.len() as u32] {
+    for v in [
+        0xD00D_FEEDu32,
+        total,
+        off_struct,
+        off_strings,
+        rsv,
+        17,
+        16,
+        0,
+        strings.len() as u32,
+        st.len() as u32,
+    ] {
         out.extend_from_slice(&v.to_be_bytes());
     }
     out.extend_from_slice(&[0u8; 16]);
@@ -230,7 +252,11 @@ pub fn fit(description: &str, parts: &[FitPart]) -> Vec<u8> {
                 .text("arch", "arm")
                 .text("os", "linux")
                 .text("compression", "none")
-                .child(Node::new("hash-1").text("algo", "sha256").bytes("value", &hash)),
+                .child(
+                    Node::new("hash-1")
+                        .text("algo", "sha256")
+                        .bytes("value", &hash),
+                ),
         );
         match p.kind.as_str() {
             "kernel" => conf = conf.text("kernel", &p.name),
@@ -251,6 +277,76 @@ pub fn fit(description: &str, parts: &[FitPart]) -> Vec<u8> {
         .text("description", description)
         .u32("#address-cells", 1)
         .child(images)
-        .child(Node::new("configurations").text("default", "conf-1").child(conf));
+        .child(
+            Node::new("configurations")
+                .text("default", "conf-1")
+                .child(conf),
+        );
     fdt(&root)
+}
+
+/// Bits written least-significant first, as Brotli (RFC 7932) reads them.
+struct BitWriter {
+    out: Vec<u8>,
+    bit: u32,
+}
+
+impl BitWriter {
+    fn put(&mut self, value: u32, bits: u32) {
+        for i in 0..bits {
+            if self.bit == 0 {
+                self.out.push(0);
+            }
+            if (value >> i) & 1 == 1 {
+                if let Some(last) = self.out.last_mut() {
+                    *last |= 1 << self.bit;
+                }
+            }
+            self.bit = (self.bit + 1) % 8;
+        }
+    }
+
+    fn align(&mut self) {
+        self.bit = 0;
+    }
+}
+
+/// A valid Brotli stream (RFC 7932) that stores `data` in uncompressed meta-blocks: what the
+/// project's tests use to build Brotli GUID-defined sections without a Brotli encoder.
+pub fn brotli_stored(data: &[u8]) -> Vec<u8> {
+    let mut w = BitWriter {
+        out: Vec::new(),
+        bit: 0,
+    };
+    w.put(0, 1); // WBITS = 16
+    for chunk in data.chunks(1 << 16) {
+        w.put(0, 1); // ISLAST = 0
+        w.put(0, 2); // MNIBBLES = 4
+        w.put(chunk.len() as u32 - 1, 16); // MLEN - 1
+        w.put(1, 1); // ISUNCOMPRESSED
+        w.align();
+        w.out.extend_from_slice(chunk);
+    }
+    w.put(1, 1); // ISLAST
+    w.put(1, 1); // ISLASTEMPTY
+    w.out
+}
+
+/// An EDK2 Brotli GUID-defined section holding `inner` (sections), stored uncompressed.
+pub fn brotli_section(inner: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    payload.extend_from_slice(&(inner.len() as u64).to_le_bytes());
+    payload.extend_from_slice(&0u64.to_le_bytes()); // scratch size, unused by decoders here
+    payload.extend_from_slice(&brotli_stored(inner));
+    guided_section(crate::uefi::BROTLI, 0x01, &payload)
+}
+
+/// A GUID-defined section: GUID, data offset, attributes, then `payload`.
+pub fn guided_section(guid: Guid, attributes: u16, payload: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(payload.len() + 20);
+    body.extend_from_slice(&guid.0);
+    body.extend_from_slice(&24u16.to_le_bytes()); // data offset from the section start
+    body.extend_from_slice(&attributes.to_le_bytes());
+    body.extend_from_slice(payload);
+    section(0x02, &body)
 }

@@ -51,7 +51,10 @@ impl FirmwareAnalyser {
             let text = String::from_utf8(bytes)
                 .map_err(|_| FleetError::new(&path, "is not UTF-8 text"))?;
             let extra = RuleSet::parse(&text).map_err(|e| {
-                FleetError::new(&path, format!("{e} (rule format: see the README, firmware rules)"))
+                FleetError::new(
+                    &path,
+                    format!("{e} (rule format: see the README, firmware rules)"),
+                )
             })?;
             rules.rules.extend(extra.rules);
         }

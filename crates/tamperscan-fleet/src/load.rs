@@ -319,14 +319,17 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 .map(|f| {
                     let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
                     let golden = match (&item.kind, bytes, &item.status, &item.sha256) {
-                        (EvidenceKind::FirmwareImage { name }, Some(bytes), EvidenceStatus::Read, Some(sha)) => {
-                            Some(crate::firmware::FirmwareImage {
-                                name: name.clone(),
-                                path: item.path.clone(),
-                                sha256: sha.clone(),
-                                analysis: analyser.analyse(sha, &bytes),
-                            })
-                        }
+                        (
+                            EvidenceKind::FirmwareImage { name },
+                            Some(bytes),
+                            EvidenceStatus::Read,
+                            Some(sha),
+                        ) => Some(crate::firmware::FirmwareImage {
+                            name: name.clone(),
+                            path: item.path.clone(),
+                            sha256: sha.clone(),
+                            analysis: analyser.analyse(sha, &bytes),
+                        }),
                         _ => None,
                     };
                     (item, golden)
