@@ -81,8 +81,7 @@ fn decode_alone(data: &[u8], limit: usize, declared: Option<u64>) -> Result<Vec<
         let room = limit
             .saturating_add(1)
             .saturating_sub(out.len())
-            .min(1 << 20)
-            .max(1);
+            .clamp(1, 1 << 20);
         out.reserve(room);
         let input: &[u8] = if pos < HEADER_LEN {
             header.get(pos..).unwrap_or(&[])

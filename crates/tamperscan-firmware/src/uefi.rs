@@ -844,15 +844,11 @@ fn sections(
                 match kind {
                     0x10 => acc.pe32.push(hex_sha256(body)),
                     0x12 => acc.te.push(hex_sha256(body)),
-                    0x15 => {
-                        if acc.name.is_none() {
-                            acc.name = Some(utf16z(body));
-                        }
+                    0x15 if acc.name.is_none() => {
+                        acc.name = Some(utf16z(body));
                     }
-                    0x14 => {
-                        if acc.version.is_none() && body.len() >= 2 {
-                            acc.version = Some(utf16z(&body[2..]));
-                        }
+                    0x14 if acc.version.is_none() && body.len() >= 2 => {
+                        acc.version = Some(utf16z(&body[2..]));
                     }
                     0x19 if looks_like_volume(body, 0) => {
                         nested_volume(ctx, body, bplace, path, depth, out);
@@ -978,6 +974,9 @@ fn unpacked(
     sections(ctx, &buf, inner, path, depth + 1, acc, out);
 }
 
+/// A decompressor of `tamperscan-decompress`: input and output limit.
+type Decoder = fn(&[u8], usize) -> Result<Vec<u8>, tamperscan_decompress::Error>;
+
 #[allow(clippy::too_many_arguments)]
 fn guided(
     ctx: &Ctx,
@@ -1015,10 +1014,7 @@ fn guided(
     };
     let payload = &sec[data_offset..];
     let pplace = place.at(data_offset);
-    let decoder: Option<(
-        &str,
-        fn(&[u8], usize) -> Result<Vec<u8>, tamperscan_decompress::Error>,
-    )> = if guid == LZMA {
+    let decoder: Option<(&str, Decoder)> = if guid == LZMA {
         Some(("LZMA", tamperscan_decompress::lzma))
     } else if guid == LZMA_X86 {
         Some(("LZMA x86", tamperscan_decompress::lzma_x86))

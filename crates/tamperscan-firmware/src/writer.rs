@@ -83,7 +83,7 @@ pub fn volume(name: Guid, files: &[Vec<u8>], size: usize) -> Option<Vec<u8>> {
     v.extend_from_slice(&name.0);
     v.extend_from_slice(&20u32.to_le_bytes());
     for f in files {
-        while v.len() % 8 != 0 {
+        while !v.len().is_multiple_of(8) {
             v.push(0xFF);
         }
         v.extend_from_slice(f);
@@ -163,7 +163,7 @@ impl Node {
 /// Serialises a flattened device tree (Devicetree Specification v0.4, version 17).
 pub fn fdt(root: &Node) -> Vec<u8> {
     fn pad(v: &mut Vec<u8>) {
-        while v.len() % 4 != 0 {
+        while !v.len().is_multiple_of(4) {
             v.push(0);
         }
     }
