@@ -3,7 +3,7 @@
 //! images, FIT images with every stored hash checked, device trees with their partition maps).
 
 use crate::manifest::{FitHash, Issue, Module, ModuleKind, Region};
-use crate::uefi::{raw_module, Place};
+use crate::uefi::{join, raw_module, Place};
 use crate::{hex_sha256, Ctx, Out};
 use tamperscan_bmc::scan::{Found, FoundKind};
 use tamperscan_bmc::{fdt, fit, uboot};
@@ -28,7 +28,8 @@ pub(crate) fn intel_flash(
     ctx: &Ctx,
     bytes: &[u8],
     desc: &ifd::Descriptor,
-    regions: &mut Vec<Region>,
+    base: u64,
+    prefix: &str,
     out: &mut Out,
 ) {
     for i in &desc.issues {
@@ -36,7 +37,7 @@ pub(crate) fn intel_flash(
             kind: "flash_descriptor",
             offset: i.offset,
             stored_in: None,
-            path: "flash".into(),
+            path: join(prefix, "flash"),
             message: i.message.clone(),
         });
     }
@@ -45,34 +46,34 @@ pub(crate) fn intel_flash(
     for r in used {
         let size = r.size();
         let data = slice(bytes, r.base, size);
-        regions.push(Region {
+        out.regions.push(Region {
             name: r.name.to_string(),
             source: "intel-flash-descriptor".into(),
-            offset: r.base,
+            offset: base + r.base,
             size,
             sha256: data.map(hex_sha256),
         });
         let Some(data) = data else {
             out.issues.push(Issue {
                 kind: "region_outside_image",
-                offset: r.base,
+                offset: base + r.base,
                 stored_in: None,
-                path: r.name.to_string(),
+                path: join(prefix, r.name),
                 message: format!("region {} ({:#x}..{:#x}) lies beyond the {}-byte image; is the dump cut short?", r.name, r.base, r.limit, bytes.len()),
             });
             continue;
         };
-        let path = r.name.to_string();
+        let path = join(prefix, r.name);
         match r.index {
             1 => {
                 let vols = crate::uefi::find_volumes(data);
-                crate::volumes_in(ctx, data, &vols, at(r.base), &path, out);
+                crate::volumes_in(ctx, data, &vols, at(base + r.base), &path, out);
             }
-            2 => me_region(data, r.base, &path, regions, out),
+            2 => me_region(data, base + r.base, &path, out),
             _ => {
                 if !data.iter().all(|&b| b == 0xFF) {
-                    let mut m = raw_module(data, at(r.base), &path, "Flash region");
-                    m.name = Some(path.clone());
+                    let mut m = raw_module(data, at(base + r.base), &path, "Flash region");
+                    m.name = Some(r.name.to_string());
                     out.modules.push(m);
                 }
             }
@@ -80,7 +81,7 @@ pub(crate) fn intel_flash(
     }
 }
 
-fn me_region(data: &[u8], base: u64, path: &str, regions: &mut Vec<Region>, out: &mut Out) {
+fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
     let mut whole = raw_module(data, at(base), path, "ME region");
     whole.name = Some("ME region".into());
     out.modules.push(whole);
@@ -90,7 +91,7 @@ fn me_region(data: &[u8], base: u64, path: &str, regions: &mut Vec<Region>, out:
     match fpt::parse_with_base(&data[start..], base + start as u64) {
         Ok(table) => {
             for p in table.partitions.iter().filter(|p| p.valid && p.length > 0) {
-                regions.push(Region {
+                out.regions.push(Region {
                     name: p.name.clone(),
                     source: "me-fpt".into(),
                     offset: base + u64::from(p.offset),
@@ -140,29 +141,35 @@ pub(crate) fn bmc(
     ctx: &Ctx,
     bytes: &[u8],
     found: &[Found],
-    regions: &mut Vec<Region>,
-    fit_hashes: &mut Vec<FitHash>,
+    base: u64,
+    prefix: &str,
     out: &mut Out,
 ) {
     let mut covered = 0u64;
     let mut fits = 0usize;
     for f in found.iter().filter(|f| f.within.is_none()) {
         if f.offset > covered {
-            gap(ctx, bytes, covered, f.offset, out);
+            gap(ctx, bytes, covered, f.offset, base, prefix, out);
         }
         covered = covered.max(f.offset.saturating_add(f.len));
         let off = usize::try_from(f.offset).unwrap_or(usize::MAX);
         match f.kind {
             FoundKind::Fit => {
                 let path = if fits == 0 {
-                    "FIT".to_string()
+                    join(prefix, "FIT")
                 } else {
-                    format!("FIT{}", fits + 1)
+                    join(prefix, &format!("FIT{}", fits + 1))
                 };
                 fits += 1;
                 match fit::parse_at(bytes, off) {
-                    Ok(image) => fit_modules(bytes, &image, &path, fit_hashes, out),
-                    Err(e) => push_issue(out, "fit_unparseable", e.offset, &path, e.to_string()),
+                    Ok(image) => fit_modules(bytes, &image, &path, base, out),
+                    Err(e) => push_issue(
+                        out,
+                        "fit_unparseable",
+                        base + e.offset,
+                        &path,
+                        e.to_string(),
+                    ),
                 }
             }
             FoundKind::UbootLegacy => match uboot::parse_at(bytes, off) {
@@ -173,8 +180,8 @@ pub(crate) fn bmc(
                         ModuleKind::UbootImage,
                         img.name.clone(),
                         format!("u-boot legacy image ({:?})", img.image_type),
-                        "",
-                        f.offset,
+                        prefix,
+                        base + f.offset,
                         data,
                         ok,
                     );
@@ -184,8 +191,8 @@ pub(crate) fn bmc(
                         push_issue(
                             out,
                             "uboot_crc",
-                            f.offset,
-                            "",
+                            base + f.offset,
+                            prefix,
                             format!(
                                 "legacy u-boot image '{}': header CRC {}, data CRC {}",
                                 img.name,
@@ -199,7 +206,13 @@ pub(crate) fn bmc(
                         );
                     }
                 }
-                Err(e) => push_issue(out, "uboot_unparseable", e.offset, "", e.to_string()),
+                Err(e) => push_issue(
+                    out,
+                    "uboot_unparseable",
+                    base + e.offset,
+                    prefix,
+                    e.to_string(),
+                ),
             },
             FoundKind::Fdt => {
                 let data = slice(bytes, f.offset, f.len).unwrap_or(&[]);
@@ -214,38 +227,38 @@ pub(crate) fn bmc(
                             ModuleKind::DeviceTree,
                             model,
                             "Device tree".into(),
-                            "",
-                            f.offset,
+                            prefix,
+                            base + f.offset,
                             data,
                             true,
                         ));
                         for p in fdt::partitions(&tree) {
-                            regions.push(Region {
+                            out.regions.push(Region {
                                 name: p.label.clone(),
                                 source: "device-tree".into(),
-                                offset: p.offset,
+                                offset: base + p.offset,
                                 size: p.size,
                                 sha256: None,
                             });
                         }
                     }
-                    Err(e) => push_issue(out, "fdt_unparseable", e.offset, "", e.to_string()),
+                    Err(e) => push_issue(
+                        out,
+                        "fdt_unparseable",
+                        base + e.offset,
+                        prefix,
+                        e.to_string(),
+                    ),
                 }
             }
         }
     }
     if (covered as usize) < bytes.len() {
-        gap(ctx, bytes, covered, bytes.len() as u64, out);
+        gap(ctx, bytes, covered, bytes.len() as u64, base, prefix, out);
     }
 }
 
-fn fit_modules(
-    bytes: &[u8],
-    image: &fit::Fit,
-    path: &str,
-    fit_hashes: &mut Vec<FitHash>,
-    out: &mut Out,
-) {
+fn fit_modules(bytes: &[u8], image: &fit::Fit, path: &str, base: u64, out: &mut Out) {
     for img in &image.images {
         let data = img
             .data_range
@@ -264,14 +277,14 @@ fn fit_modules(
             img.name.clone(),
             format!("FIT {kind}"),
             path,
-            off,
+            base + off,
             data,
             ok,
         );
         m.version = img.description.clone();
         out.modules.push(m);
         for h in &img.hashes {
-            fit_hashes.push(FitHash {
+            out.fit_hashes.push(FitHash {
                 image: img.name.clone(),
                 algo: h.algo.clone(),
                 expected: hex(&h.expected),
@@ -284,7 +297,7 @@ fn fit_modules(
         if matches!(i, fit::FitIssue::HashMismatch { .. }) {
             continue; // reported through fit_hashes
         }
-        push_issue(out, "fit", image.offset, path, format!("{i:?}"));
+        push_issue(out, "fit", base + image.offset, path, format!("{i:?}"));
     }
 }
 
@@ -300,7 +313,7 @@ fn push_issue(out: &mut Out, kind: &'static str, offset: u64, path: &str, messag
 
 /// Bytes between BMC structures: a root filesystem when one starts there (at a 4 KiB
 /// boundary, as flash partitions do), else a raw module when not erased.
-fn gap(ctx: &Ctx, bytes: &[u8], from: u64, to: u64, out: &mut Out) {
+fn gap(ctx: &Ctx, bytes: &[u8], from: u64, to: u64, base: u64, prefix: &str, out: &mut Out) {
     let Some(span) = slice(bytes, from, to.saturating_sub(from)) else {
         return;
     };
@@ -310,27 +323,34 @@ fn gap(ctx: &Ctx, bytes: &[u8], from: u64, to: u64, out: &mut Out) {
     let raw_end = fs_at.unwrap_or(span.len());
     let raw = &span[..raw_end];
     if !(raw.iter().all(|&b| b == 0xFF) || raw.iter().all(|&b| b == 0)) {
-        let mut m = raw_module(raw, at(from), "", "Data outside known structures");
+        let mut m = raw_module(
+            raw,
+            at(base + from),
+            prefix,
+            "Data outside known structures",
+        );
         m.name = Some(format!("data @{from:#x}"));
         out.modules.push(m);
     }
     if let Some(k) = fs_at {
-        rootfs(ctx, &span[k..], from + k as u64, out);
+        rootfs(ctx, &span[k..], base + from + k as u64, prefix, out);
     }
 }
 
 /// A root filesystem: one module per file and symbolic link (mode and owner in `version`, so
 /// a file made setuid or given to another owner shows as changed).
-pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, out: &mut Out) {
+pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, prefix: &str, out: &mut Out) {
     let Some(kind) = tamperscan_rootfs::detect(data) else {
         return;
     };
-    let path = match kind {
+    let fs = match kind {
         tamperscan_rootfs::FsKind::Squashfs { .. } => "squashfs",
         tamperscan_rootfs::FsKind::Cramfs { .. } => "cramfs",
         tamperscan_rootfs::FsKind::Jffs2 { .. } => "jffs2",
         _ => "rootfs",
     };
+    let path = join(prefix, fs);
+    let path = path.as_str();
     let budget = ctx.budget_left();
     match tamperscan_rootfs::list(data, budget) {
         Ok(listing) => {
@@ -358,7 +378,7 @@ pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, out: &mut Out) {
                     type_raw: None,
                     path: path.into(),
                     occurrence: 0,
-                    offset: e.offset.unwrap_or(base),
+                    offset: e.offset.map_or(base, |o| base + o),
                     stored_in: Some(base),
                     size: e.size,
                     sha256: h.clone(),
@@ -375,6 +395,12 @@ pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, out: &mut Out) {
                 push_issue(out, "rootfs", base, path, i.clone());
             }
         }
-        Err(e) => push_issue(out, "rootfs_unparseable", e.offset(), path, e.to_string()),
+        Err(e) => push_issue(
+            out,
+            "rootfs_unparseable",
+            base + e.offset(),
+            path,
+            e.to_string(),
+        ),
     }
 }

@@ -6,6 +6,7 @@
 //! and issues. [`diff()`] compares two manifests; [`rules`] matches modules against rule files.
 //! No I/O: callers hand in bytes.
 
+mod archive;
 pub mod diff;
 mod layout;
 pub mod manifest;
@@ -125,6 +126,8 @@ pub(crate) struct Out {
     pub(crate) variables: Vec<Variable>,
     pub(crate) free_space: Vec<FreeSpace>,
     pub(crate) issues: Vec<Issue>,
+    pub(crate) regions: Vec<Region>,
+    pub(crate) fit_hashes: Vec<FitHash>,
 }
 
 impl Out {
@@ -134,6 +137,8 @@ impl Out {
         self.variables.append(&mut o.variables);
         self.free_space.append(&mut o.free_space);
         self.issues.append(&mut o.issues);
+        self.regions.append(&mut o.regions);
+        self.fit_hashes.append(&mut o.fit_hashes);
     }
 }
 
@@ -159,6 +164,28 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
         base: 0,
         stored_in: None,
     };
+    m.image.format = dispatch(&ctx, bytes, top, "", 0, &mut out).into();
+    m.regions = out.regions;
+    m.fit_hashes = out.fit_hashes;
+    m.volumes = out.volumes;
+    m.modules = out.modules;
+    m.variables = out.variables;
+    m.free_space = out.free_space;
+    m.issues = out.issues;
+    m.assign_keys();
+    m
+}
+
+/// Recognises what `bytes` holds and reads it into `out`; returns the format's name. Modules'
+/// paths start with `path` (empty for a whole image, `tar/<member>` inside an archive).
+pub(crate) fn dispatch(
+    ctx: &Ctx,
+    bytes: &[u8],
+    place: Place,
+    path: &str,
+    depth: u32,
+    out: &mut Out,
+) -> &'static str {
     let vols = uefi::find_volumes(bytes);
     let descriptor = tamperscan_flash::ifd::find(bytes)
         .filter(|&o| o == 0)
@@ -169,56 +196,48 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
         Vec::new()
     };
     if let Some(desc) = &descriptor {
-        m.image.format = "intel-flash".into();
-        layout::intel_flash(&ctx, bytes, desc, &mut m.regions, &mut out);
+        layout::intel_flash(ctx, bytes, desc, place.base, path, out);
+        "intel-flash"
     } else if !vols.is_empty() {
-        m.image.format = "uefi-volumes".into();
-        volumes_in(&ctx, bytes, &vols, top, "", &mut out);
-    } else if let Some(files) = uefi::bare_files(&ctx, bytes, top) {
-        m.image.format = "ffs-files".into();
+        volumes_in(ctx, bytes, &vols, place, path, out);
+        "uefi-volumes"
+    } else if let Some(files) = uefi::bare_files(ctx, bytes, place, path) {
         out.append(files);
+        "ffs-files"
+    } else if let Some(members) = archive::members(bytes) {
+        archive::read(ctx, bytes, &members, place, path, depth, out);
+        "tar"
     } else if !bmc_found.is_empty() {
-        m.image.format = "bmc".into();
-        layout::bmc(
-            &ctx,
-            bytes,
-            &bmc_found,
-            &mut m.regions,
-            &mut m.fit_hashes,
-            &mut out,
-        );
+        layout::bmc(ctx, bytes, &bmc_found, place.base, path, out);
+        "bmc"
     } else if tamperscan_rootfs::detect(bytes).is_some() {
-        m.image.format = "rootfs".into();
-        layout::rootfs(&ctx, bytes, 0, &mut out);
+        layout::rootfs(ctx, bytes, place.base, path, out);
+        "rootfs"
+    } else if let Some(manifest) = archive::openbmc_manifest(bytes, place, path, out) {
+        out.modules.push(manifest);
+        "openbmc-manifest"
     } else if bytes.starts_with(b"MZ") {
-        m.image.format = "pe-image".into();
-        let mut md = uefi::raw_module(bytes, top, "", "PE image");
+        let mut md = uefi::raw_module(bytes, place, path, "PE image");
         md.kind = ModuleKind::PeImage;
         md.name = None;
         md.pe32_sha256 = vec![md.sha256.clone()];
         out.modules.push(md);
+        "pe-image"
     } else {
-        m.image.format = "unknown".into();
         if !bytes.is_empty() {
             out.modules
-                .push(uefi::raw_module(bytes, top, "", "Unrecognised data"));
+                .push(uefi::raw_module(bytes, place, path, "Unrecognised data"));
         }
         out.issues.push(Issue {
             kind: "unrecognised",
-            offset: 0,
-            stored_in: None,
-            path: String::new(),
-            message: "no firmware structure tamperscan knows was found; the image is hashed whole"
+            offset: place.base,
+            stored_in: place.stored_in,
+            path: path.to_string(),
+            message: "no firmware structure tamperscan knows was found; the data is hashed whole"
                 .into(),
         });
+        "unknown"
     }
-    m.volumes = out.volumes;
-    m.modules = out.modules;
-    m.variables = out.variables;
-    m.free_space = out.free_space;
-    m.issues = out.issues;
-    m.assign_keys();
-    m
 }
 
 /// Parses the volumes at `vols` in `bytes`; what lies between them is kept as raw modules.

@@ -170,7 +170,7 @@ pub fn looks_like_volume(data: &[u8], at: usize) -> bool {
 
 /// Parses `data` as FFS files laid end to end without a volume around them (an `.ffs` file as
 /// build tools write it); `None` unless the first file's header checksum holds.
-pub(crate) fn bare_files(ctx: &Ctx, data: &[u8], place: Place) -> Option<Out> {
+pub(crate) fn bare_files(ctx: &Ctx, data: &[u8], place: Place, path: &str) -> Option<Out> {
     let h = data.get(..24)?;
     let sum = h.iter().fold(0u8, |s, b| s.wrapping_add(*b));
     let size = u32::from_le_bytes([h[20], h[21], h[22], 0]) as usize;
@@ -182,7 +182,7 @@ pub(crate) fn bare_files(ctx: &Ctx, data: &[u8], place: Place) -> Option<Out> {
         return None;
     }
     let mut out = Out::default();
-    let (slots, free_from) = scan_files(data, 0, false, 0xFF, place, "", &mut out);
+    let (slots, free_from) = scan_files(data, 0, false, 0xFF, place, path, &mut out);
     if let Some(fs) = not_erased(
         data.get(free_from..).unwrap_or(&[]),
         0xFF,
@@ -193,7 +193,7 @@ pub(crate) fn bare_files(ctx: &Ctx, data: &[u8], place: Place) -> Option<Out> {
     }
     let parts: Vec<Out> = slots
         .par_iter()
-        .map(|s| file(ctx, data, s, place, "", 0xFF, 0))
+        .map(|s| file(ctx, data, s, place, path, 0xFF, 0))
         .collect();
     for p in parts {
         out.append(p);

@@ -130,3 +130,108 @@ fn garbage_is_recognised_as_nothing_and_hashed_whole() {
     assert!(analyze(&[], Limits::default()).modules.is_empty());
     let _ = Path::new("");
 }
+
+#[test]
+fn openbmc_update_tarballs_are_read_member_by_member() {
+    let fit = writer::fit(
+        "SYNTHETIC BMC",
+        &[
+            writer::FitPart {
+                name: "kernel".into(),
+                kind: "kernel".into(),
+                data: vec![7u8; 5000],
+            },
+            writer::FitPart {
+                name: "fdt".into(),
+                kind: "flat_dt".into(),
+                data: writer::fdt(&writer::Node::new("")),
+            },
+        ],
+    );
+    let manifest = b"purpose=xyz.openbmc_project.Software.Version.VersionPurpose.BMC\nversion=2.14.0-dev\nMachineName=demo\n";
+    let tarball = writer::tar(&[
+        ("MANIFEST", manifest),
+        ("image-bmc", &fit),
+        ("image-bmc.sig", b"sig"),
+    ]);
+    let m = analyze(&tarball, Limits::default());
+    assert_eq!(m.image.format, "tar");
+    let man = m
+        .modules
+        .iter()
+        .find(|x| x.name.as_deref() == Some("MANIFEST demo"))
+        .unwrap();
+    assert_eq!(man.version.as_deref(), Some("2.14.0-dev"));
+    assert!(m
+        .modules
+        .iter()
+        .any(|x| x.name.as_deref() == Some("image-bmc.sig")));
+    let kernel = m
+        .modules
+        .iter()
+        .find(|x| x.name.as_deref() == Some("kernel"))
+        .unwrap();
+    assert_eq!(kernel.path, "tar/image-bmc/FIT");
+    assert!(m.fit_hashes.iter().all(|h| h.ok) && m.fit_hashes.len() == 2);
+    // A new release in the MANIFEST shows as a version change of that module.
+    let newer_manifest = String::from_utf8_lossy(manifest).replace("2.14.0", "2.15.0");
+    let newer = writer::tar(&[
+        ("MANIFEST", newer_manifest.as_bytes()),
+        ("image-bmc", &fit),
+        ("image-bmc.sig", b"sig"),
+    ]);
+    let d = tamperscan_firmware::diff::diff(&m, &analyze(&newer, Limits::default()));
+    assert_eq!(d.changed.len(), 1, "{d:?}");
+    assert!(d.changed[0].differs.contains(&"version"));
+}
+
+#[test]
+fn crc32_sections_are_checked() {
+    let guid: tamperscan_bytes::Guid = "22222222-3333-4444-8555-666666666666".parse().unwrap();
+    let inner = writer::sections(&[
+        writer::section(0x19, b"payload bytes"),
+        writer::ui_section("Crc"),
+    ]);
+    let mut payload = crc32_of(&inner).to_le_bytes().to_vec();
+    payload.extend_from_slice(&inner);
+    // The CRC sits between the GUID-defined header and the data: data offset 28.
+    let mut body = guid_crc_header();
+    body.extend_from_slice(&payload);
+    let file = writer::ffs_file(guid, 0x07, &writer::section(0x02, &body));
+    let vol = writer::volume(guid, &[file], 0x2000).unwrap();
+    let m = analyze(&vol, Limits::default());
+    let md = m.modules.iter().find(|x| x.guid == Some(guid)).unwrap();
+    assert_eq!(md.name.as_deref(), Some("Crc"));
+    assert!(md.checksum_ok && m.issues.is_empty(), "{:?}", m.issues);
+    let mut bad = vol.clone();
+    let at = vol.windows(7).position(|w| w == b"payload").unwrap();
+    bad[at] ^= 1;
+    let m = analyze(&bad, Limits::default());
+    assert!(
+        m.issues.iter().any(|i| i.kind == "crc32_mismatch"),
+        "{:?}",
+        m.issues
+    );
+}
+
+fn guid_crc_header() -> Vec<u8> {
+    let mut b = tamperscan_firmware::uefi::CRC32.0.to_vec();
+    b.extend_from_slice(&28u16.to_le_bytes());
+    b.extend_from_slice(&0x0001u16.to_le_bytes());
+    b
+}
+
+fn crc32_of(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
