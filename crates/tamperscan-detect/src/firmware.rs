@@ -167,16 +167,8 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
         f.location.at = format!("{} at {}", md.key, where_(md.offset, md.stored_in));
         out.push(f);
     }
-    if m.image.format == "unknown" {
-        out.push(finding(
-            &host.id,
-            img,
-            "firmware.unrecognised",
-            Severity::Low,
-            format!("{label}: no firmware structure was recognised, so only the whole image can be compared; is this a full flash dump?"),
-            Reference::Specification { name: "UEFI PI spec vol. 3".into() },
-        ));
-    }
+    // An image of no format tamperscan knows is not a finding by itself (vendors have formats
+    // of their own): it is still compared whole with the golden image or the siblings' one.
     out
 }
 

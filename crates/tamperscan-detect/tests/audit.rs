@@ -155,3 +155,76 @@ fn audit_is_deterministic_across_thread_counts() {
     assert_eq!(one.findings, many.findings);
     assert_eq!(one.findings.len(), 4);
 }
+
+/// A BIOS volume of DXE drivers named `names`, written by the project's image writer.
+fn bios(names: &[&str]) -> Vec<u8> {
+    use tamperscan_firmware::writer;
+    let files: Vec<Vec<u8>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let guid = format!("{:08X}-0000-4000-8000-00000000AAAA", i + 1)
+                .parse()
+                .unwrap();
+            let body = writer::sections(&[
+                writer::section(0x10, format!("MZ code of {n}").as_bytes()),
+                writer::ui_section(n),
+            ]);
+            writer::ffs_file(guid, 0x07, &body)
+        })
+        .collect();
+    writer::volume(
+        "AAAAAAAA-0000-4000-8000-000000000000".parse().unwrap(),
+        &files,
+        0x4000,
+    )
+    .unwrap()
+}
+
+#[test]
+fn firmware_modules_against_siblings_and_golden_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let genuine = bios(&["PlatformDxe", "NetworkDxe"]);
+    for h in ["a", "b", "c", "d", "e"] {
+        write(r, &format!("hosts/{h}/host.toml"), b"model = \"m\"\n");
+        let image = match h {
+            "b" => bios(&["PlatformDxe", "NetworkDxe", "ExtraDxe"]),
+            "c" => {
+                let mut x = genuine.clone();
+                let n = x.len();
+                x[n - 100..n - 90].copy_from_slice(b"hidden!!!!");
+                x
+            }
+            _ => genuine.clone(),
+        };
+        write(r, &format!("hosts/{h}/firmware/bios.fd"), &image);
+    }
+    let fleet = load(r, &|_, _| {}).unwrap();
+    let kinds: Vec<(String, String)> = audit(&fleet)
+        .findings
+        .iter()
+        .filter(|f| f.layer.name() == "firmware")
+        .map(|f| (f.host.0.clone(), f.kind.clone()))
+        .collect();
+    let has = |h: &str, k: &str| kinds.iter().any(|(a, b)| a == h && b == k);
+    assert!(has("b", "firmware.module_added_vs_siblings"), "{kinds:?}");
+    assert!(has("c", "firmware.free_space_data"), "{kinds:?}");
+    assert!(
+        !kinds.iter().any(|(h, _)| h == "a" || h == "d" || h == "e"),
+        "{kinds:?}"
+    );
+
+    // With a golden image the golden image is the reference, and it names the module.
+    write(r, "models/m/firmware/bios.fd", &bios(&["PlatformDxe"]));
+    let fleet = load(r, &|_, _| {}).unwrap();
+    let findings = audit(&fleet).findings;
+    let added: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.kind == "firmware.module_added" && f.host.0 == "a")
+        .map(|f| f.summary.as_str())
+        .collect();
+    assert_eq!(added.len(), 1, "{findings:#?}");
+    assert!(added[0].contains("'NetworkDxe'"), "{}", added[0]);
+    assert!(!findings.iter().any(|f| f.kind.ends_with("_vs_siblings")));
+}
