@@ -155,7 +155,7 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
         schema: MANIFEST_SCHEMA,
         image: ImageInfo {
             size: bytes.len() as u64,
-            sha256: hex_sha256(bytes),
+            sha256: String::new(),
             format: String::new(),
         },
         ..Default::default()
@@ -164,7 +164,13 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
         base: 0,
         stored_in: None,
     };
-    m.image.format = dispatch(&ctx, bytes, top, "", 0, &mut out).into();
+    // The whole-image hash runs beside the parse.
+    let (format, sha256) = rayon::join(
+        || dispatch(&ctx, bytes, top, "", 0, &mut out),
+        || hex_sha256(bytes),
+    );
+    m.image.format = format.into();
+    m.image.sha256 = sha256;
     m.regions = out.regions;
     m.fit_hashes = out.fit_hashes;
     m.volumes = out.volumes;
