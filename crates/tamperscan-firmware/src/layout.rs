@@ -81,16 +81,41 @@ pub(crate) fn intel_flash(
     }
 }
 
-fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
-    let mut whole = raw_module(data, at(base), path, "ME region");
-    whole.name = Some("ME region".into());
-    out.modules.push(whole);
+/// An ME/CSME/SPS region: one module per partition of its `$FPT` table (contents hashed, never
+/// interpreted: Intel's licence), plus the table area; the whole region when there is no table.
+pub(crate) fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
+    let whole = |out: &mut Out| {
+        let mut m = raw_module(data, at(base), path, "ME region");
+        m.name = Some("ME region".into());
+        out.modules.push(m);
+    };
     let Some(start) = fpt::find(data) else {
+        whole(out);
         return;
     };
     match fpt::parse_with_base(&data[start..], base + start as u64) {
         Ok(table) => {
-            for p in table.partitions.iter().filter(|p| p.valid && p.length > 0) {
+            let mut parts: Vec<&fpt::Partition> = table
+                .partitions
+                .iter()
+                .filter(|p| p.valid && p.length > 0 && p.inside_region)
+                .collect();
+            parts.sort_by_key(|p| p.offset);
+            let first = parts
+                .first()
+                .map_or(data.len(), |p| p.offset as usize)
+                .min(data.len());
+            let mut table_module = raw_module(&data[..first], at(base), path, "ME partition table");
+            table_module.name = Some("$FPT".into());
+            out.modules.push(table_module);
+            for p in &parts {
+                let from = p.offset as usize;
+                let Some(bytes) = data.get(from..from.saturating_add(p.length as usize)) else {
+                    continue;
+                };
+                let mut m = raw_module(bytes, at(base + from as u64), path, "ME partition");
+                m.name = Some(p.name.clone());
+                out.modules.push(m);
                 out.regions.push(Region {
                     name: p.name.clone(),
                     source: "me-fpt".into(),
@@ -109,13 +134,16 @@ fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
                 });
             }
         }
-        Err(e) => out.issues.push(Issue {
-            kind: "me_partition_table",
-            offset: e.offset,
-            stored_in: None,
-            path: path.to_string(),
-            message: e.to_string(),
-        }),
+        Err(e) => {
+            whole(out);
+            out.issues.push(Issue {
+                kind: "me_partition_table",
+                offset: e.offset,
+                stored_in: None,
+                path: path.to_string(),
+                message: e.to_string(),
+            });
+        }
     }
 }
 

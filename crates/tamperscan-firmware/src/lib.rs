@@ -210,6 +210,9 @@ pub(crate) fn dispatch(
     } else if let Some(files) = uefi::bare_files(ctx, bytes, place, path) {
         out.append(files);
         "ffs-files"
+    } else if tamperscan_flash::fpt::find(bytes).is_some_and(|o| o <= 16) {
+        layout::me_region(bytes, place.base, &uefi::join(path, "ME"), out);
+        "me-region"
     } else if let Some(members) = archive::members(bytes) {
         archive::read(ctx, bytes, &members, place, path, depth, out);
         "tar"

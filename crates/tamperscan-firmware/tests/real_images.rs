@@ -425,6 +425,11 @@ fn non_uefi_images_are_recognised_not_misparsed() {
         ("uefi/fiano-testfv/testfile.ffs", "ffs-files"),
         ("rootfs/binwalk-tests/squashfs.bin", "rootfs"),
         ("rootfs/binwalk-tests/cramfs.bin", "rootfs"),
+        ("flash/intel-purley-me-ignition/MeRegion.bin", "me-region"),
+        (
+            "bmc/sunxi-pine64plus-uboot-2025.01/u-boot-sunxi-with-spl.fit.itb",
+            "bmc",
+        ),
     ] {
         let (_, m) = load(&fw, Path::new(rel));
         assert_eq!(m.image.format, format, "{rel}");
