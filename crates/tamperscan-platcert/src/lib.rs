@@ -1,0 +1,1 @@
+//! tamperscan-platcert (being written).

@@ -1,0 +1,1 @@
+//! tamperscan-redfish (being written).

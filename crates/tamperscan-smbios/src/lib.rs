@@ -1,0 +1,1 @@
+//! tamperscan-smbios (being written).
