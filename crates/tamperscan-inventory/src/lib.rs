@@ -5,6 +5,8 @@
 //! never reach an identity field: [`clean`] turns them into `None` and keeps the raw text in
 //! [`Component::placeholders`] so reports can still show what the source said.
 
+pub mod bom;
+
 use serde::Serialize;
 use tamperscan_model::is_placeholder;
 
