@@ -285,6 +285,12 @@ fn write_diff_text(
             h.image, h.algo, h.expected, h.actual
         )?;
     }
+    for v in &d.volume_headers {
+        writeln!(out, "! the header of volume {v} differs")?;
+    }
+    if d.unexplained {
+        writeln!(out, "! the images differ outside every module tamperscan reads (padding or metadata): compare them byte by byte")?;
+    }
     for i in &d.new_issues {
         writeln!(
             out,
@@ -327,6 +333,17 @@ pub fn load_rules(file: Option<&Path>, no_default: bool) -> anyhow::Result<RuleS
                 f.display()
             )
         })?;
+        if let Some(clash) = extra
+            .rules
+            .iter()
+            .find(|r| set.rules.iter().any(|b| b.id == r.id))
+        {
+            bail!(
+                "{}: rule id {:?} is already a built-in rule; give yours another id (or pass --no-default-rules)",
+                f.display(),
+                clash.id
+            );
+        }
         set.rules.extend(extra.rules);
     }
     Ok(set)
@@ -354,7 +371,11 @@ pub fn check(
         hits,
         free_space: &m.free_space,
         fit_hash_mismatches: m.fit_hashes.iter().filter(|h| !h.ok).collect(),
-        checksum_failures: m.modules.iter().filter(|x| !x.checksum_ok).collect(),
+        checksum_failures: m
+            .modules
+            .iter()
+            .filter(|x| !x.checksum_ok && x.kind != tamperscan_firmware::ModuleKind::FitImage)
+            .collect(),
         issues: &m.issues,
     };
     let bad = !report.hits.is_empty()

@@ -190,6 +190,12 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                     kind: "firmware.module_added".into(),
                     description: "the BMC image carries an extra FIT sub-image that the golden image does not have".into(),
                 });
+                planted.push(Planted {
+                    host: host.clone(),
+                    layer: "firmware".into(),
+                    kind: "firmware.module_changed".into(),
+                    description: "the BMC image's FIT tree lists the injected sub-image and loads it in its configuration".into(),
+                });
             }
             if m == 0 && i == 5 {
                 fw = FirmwarePlant::KnownImplantModule;

@@ -32,6 +32,16 @@ impl Detector for FirmwareDetector {
             .flat_map_iter(|h| h.firmware.iter().flat_map(move |img| intrinsic(h, img)))
             .collect();
         out.extend(relative(fleet));
+        // Images of hosts without a model have no reference: their free-space data is all new.
+        for h in fleet.hosts.iter().filter(|h| h.config.model.is_none()) {
+            for img in &h.firmware {
+                out.extend(free_space_findings(
+                    &h.id,
+                    img,
+                    &img.analysis.manifest.free_space,
+                ));
+            }
+        }
         out
     }
 }
@@ -75,7 +85,46 @@ fn where_(offset: u64, stored_in: Option<u64>) -> String {
     }
 }
 
-/// Findings from one image alone: rules, free space, FIT hashes, checksums.
+/// Data in free space: against a reference only what the reference does not have; alone, all.
+fn free_space_findings(
+    host: &HostId,
+    img: &FirmwareImage,
+    spans: &[tamperscan_firmware::FreeSpace],
+) -> Vec<Finding> {
+    let m = &img.analysis.manifest;
+    let label = slot_label(img);
+    let mut out = Vec::new();
+    for fs in spans {
+        let mut f = finding(
+            host,
+            img,
+            "firmware.free_space_data",
+            Severity::High,
+            format!("{label} has {} bytes of data in space that should be erased ({}), a place to hide code", fs.size, fs.within),
+            Reference::Specification { name: "UEFI PI spec vol. 3, firmware volume free space".into() },
+        );
+        f.expected = Some("erased bytes".into());
+        f.observed = Some(format!("{}… (sha256 {})", fs.preview, fs.sha256));
+        f.location.at = where_(fs.offset, fs.stored_in);
+        let (offset, size) = match fs.stored_in {
+            None => (fs.offset, fs.size),
+            Some(s) => top_level_span(m, s).unwrap_or((s, 0)),
+        };
+        f.pictures.push(map_picture(
+            img,
+            &[Mark {
+                offset,
+                size,
+                label: format!("{} bytes", fs.size),
+                kind: "data",
+            }],
+        ));
+        out.push(f);
+    }
+    out
+}
+
+/// Findings from one image alone: rules, FIT hashes, checksums.
 fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
     let a = &img.analysis;
     let m = &a.manifest;
@@ -114,33 +163,6 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
         f.location.at = hit.key.clone().unwrap_or_default();
         out.push(f);
     }
-    for fs in &m.free_space {
-        let mut f = finding(
-            &host.id,
-            img,
-            "firmware.free_space_data",
-            Severity::High,
-            format!("{label} has {} bytes of data in space that should be erased ({}), a place to hide code", fs.size, fs.within),
-            Reference::Specification { name: "UEFI PI spec vol. 3, firmware volume free space".into() },
-        );
-        f.expected = Some("erased bytes".into());
-        f.observed = Some(format!("{}… (sha256 {})", fs.preview, fs.sha256));
-        f.location.at = where_(fs.offset, fs.stored_in);
-        let (offset, size) = match fs.stored_in {
-            None => (fs.offset, fs.size),
-            Some(s) => top_level_span(m, s).unwrap_or((s, 0)),
-        };
-        f.pictures.push(map_picture(
-            img,
-            &[Mark {
-                offset,
-                size,
-                label: format!("{} bytes", fs.size),
-                kind: "data",
-            }],
-        ));
-        out.push(f);
-    }
     for h in m.fit_hashes.iter().filter(|h| !h.ok) {
         let mut f = finding(
             &host.id,
@@ -155,7 +177,12 @@ fn intrinsic(host: &Host, img: &FirmwareImage) -> Vec<Finding> {
         f.location.at = format!("/images/{}", h.image);
         out.push(f);
     }
-    for md in m.modules.iter().filter(|x| !x.checksum_ok) {
+    // FIT sub-images whose hash fails are reported as FIT hash mismatches above.
+    for md in m
+        .modules
+        .iter()
+        .filter(|x| !x.checksum_ok && x.kind != tamperscan_firmware::ModuleKind::FitImage)
+    {
         let mut f = finding(
             &host.id,
             img,
@@ -212,8 +239,13 @@ fn diff_findings(
     let label = slot_label(img);
     let mut out = Vec::new();
     let manifest = &img.analysis.manifest;
+    let by_key: std::collections::HashMap<&str, &tamperscan_firmware::Module> = manifest
+        .modules
+        .iter()
+        .map(|m| (m.key.as_str(), m))
+        .collect();
     let mark_for = |key: &str, name: &Option<String>, kind: &'static str| -> Option<Mark> {
-        let md = manifest.modules.iter().find(|m| m.key == key)?;
+        let md = by_key.get(key)?;
         let (offset, size) = match md.stored_in {
             None => (md.offset, md.size),
             Some(s) => top_level_span(manifest, s).unwrap_or((s, 0)),
@@ -241,7 +273,25 @@ fn diff_findings(
         }
         out.push(f);
     };
-    for a in &d.added {
+    // A person reads a handful of module findings; past that one finding says how many.
+    let modules = d.added.len() + d.removed.len() + d.changed.len();
+    if modules > MAX_MODULE_FINDINGS {
+        push(
+            format!("firmware.many_modules_differ{suffix}"),
+            Severity::High,
+            format!("{label}: {} modules added, {} missing and {} changed compared with {against}; run `tamperscan firmware diff` on the two images for the list", d.added.len(), d.removed.len(), d.changed.len()),
+            String::new(),
+            None,
+            Some(format!("{modules} modules differ")),
+            None,
+        );
+    }
+    let cap = if modules > MAX_MODULE_FINDINGS {
+        0
+    } else {
+        usize::MAX
+    };
+    for a in d.added.iter().take(cap) {
         push(
             format!("firmware.module_added{suffix}"),
             Severity::High,
@@ -255,7 +305,7 @@ fn diff_findings(
             mark_for(&a.key, &a.name, "added"),
         );
     }
-    for r in &d.removed {
+    for r in d.removed.iter().take(cap) {
         push(
             format!("firmware.module_missing{suffix}"),
             Severity::Medium,
@@ -269,10 +319,16 @@ fn diff_findings(
             None,
         );
     }
-    for c in &d.changed {
+    for c in d.changed.iter().take(cap) {
+        // Same bytes in another container: worth knowing, not an alarm.
+        let moved = c.differs == ["path"];
         push(
-            format!("firmware.module_changed{suffix}"),
-            Severity::High,
+            if moved {
+                format!("firmware.module_moved{suffix}")
+            } else {
+                format!("firmware.module_changed{suffix}")
+            },
+            if moved { Severity::Low } else { Severity::High },
             format!(
                 "{label}: {} differs from {against} ({})",
                 module_label(&c.guid, &c.name, &c.file_type),
@@ -309,8 +365,35 @@ fn diff_findings(
             None,
         );
     }
+    for path in &d.volume_headers {
+        push(
+            format!("firmware.volume_header_changed{suffix}"),
+            Severity::High,
+            format!("{label}: the header of volume {path} differs from {against} (attributes, name or extended header)"),
+            path.clone(),
+            None,
+            None,
+            None,
+        );
+    }
+    if d.unexplained {
+        push(
+            format!("firmware.image_differs{suffix}"),
+            Severity::Medium,
+            format!("{label}: the image's bytes differ from {against} outside every module tamperscan reads (padding or metadata); compare the two images byte by byte"),
+            String::new(),
+            Some(d.golden_sha256.clone()),
+            Some(d.suspect_sha256.clone()),
+            None,
+        );
+    }
+    drop(push);
+    out.extend(free_space_findings(host, img, &d.free_space));
     out
 }
+
+/// Module findings per image diff before one summary finding replaces them.
+const MAX_MODULE_FINDINGS: usize = 50;
 
 /// Diffs each distinct host image against a reference analysis once.
 fn diff_cached(
@@ -366,6 +449,14 @@ fn relative(fleet: &Fleet) -> Vec<Finding> {
             }
             let consensus = Consensus::of(images.iter().map(|(h, img)| (*h, img.sha256.clone())));
             let Some((majority_sha, agree)) = consensus.majority() else {
+                // No reference: every span of data in free space is reported as it is.
+                for (host, img) in images {
+                    out.extend(free_space_findings(
+                        host,
+                        img,
+                        &img.analysis.manifest.free_space,
+                    ));
+                }
                 return out;
             };
             let Some((_, exemplar)) = images.iter().find(|(_, img)| img.sha256 == *majority_sha)

@@ -13,11 +13,13 @@ const MAX_DEPTH: u32 = 4;
 /// Members read from one archive.
 const MAX_MEMBERS: usize = 10_000;
 
-/// One regular file of a tar archive.
+/// One member of a tar archive that carries data.
 pub(crate) struct Member {
     name: String,
     offset: usize,
     size: usize,
+    /// Regular file (`0`, NUL, or `7` contiguous file, which extractors write as regular).
+    regular: bool,
 }
 
 fn octal(field: &[u8]) -> Option<u64> {
@@ -61,10 +63,20 @@ pub(crate) fn members(bytes: &[u8]) -> Option<Vec<Member>> {
     let mut out = Vec::new();
     let mut pos = 0usize;
     while let Some(h) = bytes.get(pos..pos + BLOCK) {
-        if h.iter().all(|&b| b == 0) || !header_ok(h) || out.len() >= MAX_MEMBERS {
+        if out.len() >= MAX_MEMBERS {
             break;
         }
-        let size = usize::try_from(h.get(124..136).and_then(octal)?).ok()?;
+        if h.iter().all(|&b| b == 0) || !header_ok(h) {
+            break;
+        }
+        // A size that is not octal (GNU base-256) ends the walk; what came before stays.
+        let Some(size) = h
+            .get(124..136)
+            .and_then(octal)
+            .and_then(|n| usize::try_from(n).ok())
+        else {
+            break;
+        };
         let name_field = h.get(..100)?;
         let prefix_field = h.get(345..500)?;
         let cut = |f: &[u8]| {
@@ -77,18 +89,32 @@ pub(crate) fn members(bytes: &[u8]) -> Option<Vec<Member>> {
             format!("{prefix}/{name}")
         };
         let data = pos + BLOCK;
-        let end = data.checked_add(size)?;
-        if end > bytes.len() {
+        let Some(end) = data.checked_add(size).filter(|&e| e <= bytes.len()) else {
             break;
-        }
-        if matches!(h.get(156), Some(b'0') | Some(0)) {
+        };
+        let flag = h.get(156).copied().unwrap_or(0);
+        // Links and directories carry no data; every other member's bytes are kept.
+        if size > 0 || matches!(flag, b'0' | 0 | b'7') {
             out.push(Member {
                 name: name.trim_start_matches("./").to_string(),
                 offset: data,
                 size,
+                regular: matches!(flag, b'0' | 0 | b'7'),
             });
         }
-        pos = data + size.div_ceil(BLOCK) * BLOCK;
+        pos = end.div_ceil(BLOCK) * BLOCK;
+    }
+    // Bytes after the archive's end (past the last member) that are not zero padding are kept
+    // as a member of their own.
+    if let Some(rest) = bytes.get(pos..) {
+        if let Some(first) = rest.iter().position(|&b| b != 0) {
+            out.push(Member {
+                name: format!("(data after the archive at {:#x})", pos + first),
+                offset: pos + first,
+                size: rest.len() - first,
+                regular: false,
+            });
+        }
     }
     Some(out)
 }
@@ -104,7 +130,20 @@ pub(crate) fn read(
     depth: u32,
     out: &mut Out,
 ) {
+    let mut seen = std::collections::HashSet::new();
     for m in members {
+        if m.regular && !seen.insert(m.name.as_str()) {
+            out.issues.push(Issue {
+                kind: "duplicate_member",
+                offset: place.base + m.offset as u64,
+                stored_in: place.stored_in,
+                path: path.to_string(),
+                message: format!(
+                    "the archive holds {} twice; extracting it keeps the last copy",
+                    m.name
+                ),
+            });
+        }
         let Some(data) = bytes.get(m.offset..m.offset + m.size) else {
             continue;
         };
@@ -116,11 +155,12 @@ pub(crate) fn read(
         let mut module = raw_module(data, at, path, "Archive member");
         module.kind = ModuleKind::FsFile;
         module.name = Some(m.name.clone());
-        if m.name.ends_with(".sig") || m.name == "publickey" || data.is_empty() {
+        if !m.regular || m.name.ends_with(".sig") || m.name == "publickey" || data.is_empty() {
             out.modules.push(module);
             continue;
         }
         if depth + 1 > MAX_DEPTH {
+            out.modules.push(module);
             out.issues.push(Issue {
                 kind: "nesting_too_deep",
                 offset: at.base,

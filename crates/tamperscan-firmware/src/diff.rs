@@ -106,8 +106,14 @@ pub struct Diff {
     pub free_space: Vec<FreeSpace>,
     /// FIT hashes that fail in the suspect.
     pub fit_hash_mismatches: Vec<crate::manifest::FitHash>,
-    /// Issues the suspect's parse raised that the golden one's did not (by kind and path).
+    /// Issues the suspect's parse raised that the golden one's did not.
     pub new_issues: Vec<crate::manifest::Issue>,
+    /// Volumes (by path) whose header or extended header bytes differ (attributes, name, block
+    /// map): what lies outside the files.
+    pub volume_headers: Vec<String>,
+    /// True when the images differ but nothing tamperscan parsed does: the difference is in
+    /// bytes no module covers (alignment padding, metadata), so a person must look.
+    pub unexplained: bool,
 }
 
 impl Diff {
@@ -121,7 +127,9 @@ impl Diff {
             && self.variables.changed.is_empty()
             && self.free_space.is_empty()
             && self.fit_hash_mismatches.is_empty()
-            && self.new_issues.is_empty())
+            && self.new_issues.is_empty()
+            && self.volume_headers.is_empty()
+            && !self.unexplained)
     }
 }
 
@@ -138,20 +146,26 @@ fn reference(m: &Module) -> ModuleRef {
     }
 }
 
+/// Modules the diff compares: not pad files (their bytes are checked as free space), not the
+/// raw NVRAM area (its variables are compared one by one, so routine writes such as BootOrder
+/// do not show as a changed module).
 fn counted(m: &Module) -> bool {
-    m.type_raw != Some(0xF0)
+    m.type_raw != Some(0xF0) && m.file_type != "NVRAM data"
 }
 
 fn ident(m: &Module) -> String {
     match (&m.guid, &m.name) {
-        (Some(g), _) => g.to_string(),
-        (None, Some(n)) if m.kind != ModuleKind::Raw => n.clone(),
+        (Some(g), _) => format!("{:?} {g}", m.kind),
+        (None, Some(n)) if m.kind != ModuleKind::Raw => format!("{:?} {n}", m.kind),
         _ => format!("{:?}", m.kind),
     }
 }
 
 fn compare(g: &Module, s: &Module) -> Vec<&'static str> {
     let mut d = Vec::new();
+    if g.sha256.is_empty() || s.sha256.is_empty() {
+        d.push("not hashed");
+    }
     if g.sha256 != s.sha256 {
         d.push("stored bytes");
     }
@@ -230,7 +244,9 @@ pub fn diff(golden: &Manifest, suspect: &Manifest) -> Diff {
         let candidates = spare.get_mut(&ident(s));
         match candidates {
             Some(c) if s.kind != ModuleKind::Raw && !c.is_empty() => {
-                let g = c.remove(0);
+                // The same bytes first (a module that only moved), else the first in key order.
+                let at = c.iter().position(|g| g.sha256 == s.sha256).unwrap_or(0);
+                let g = c.remove(at);
                 matched.insert(g.key.as_str());
                 let d = compare(g, s);
                 changed.push(change(g, s, d));
@@ -245,32 +261,40 @@ pub fn diff(golden: &Manifest, suspect: &Manifest) -> Diff {
         .map(reference)
         .collect();
 
-    let var_key = |v: &Variable| (v.guid, v.name.clone());
-    let gvars: BTreeMap<_, &Variable> = golden
-        .variables
-        .iter()
-        .filter(|v| v.state == "valid")
-        .map(|v| (var_key(v), v))
-        .collect();
-    let svars: BTreeMap<_, &Variable> = suspect
-        .variables
-        .iter()
-        .filter(|v| v.state == "valid")
-        .map(|v| (var_key(v), v))
-        .collect();
+    // Every live copy of a variable counts (a second, malicious copy must not hide behind a
+    // genuine one), and a copy caught in delete transition is still what firmware reads when
+    // no added copy exists.
+    let live = |v: &&Variable| v.state == "valid" || v.state == "in_transition";
+    let group = |vars: &[Variable]| {
+        let mut m: BTreeMap<(Guid, String), Vec<Variable>> = BTreeMap::new();
+        for v in vars.iter().filter(live) {
+            m.entry((v.guid, v.name.clone()))
+                .or_default()
+                .push(v.clone());
+        }
+        for copies in m.values_mut() {
+            copies.sort_by(|a, b| (&a.sha256, &a.attributes).cmp(&(&b.sha256, &b.attributes)));
+        }
+        m
+    };
+    let (gvars, svars) = (group(&golden.variables), group(&suspect.variables));
     let mut variables = VariableDiff::default();
+    let same = |a: &[Variable], b: &[Variable]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.sha256 == y.sha256 && x.attributes == y.attributes)
+    };
     for (k, s) in &svars {
         match gvars.get(k) {
-            None => variables.added.push((*s).clone()),
-            Some(g) if g.sha256 != s.sha256 || g.attributes != s.attributes => {
-                variables.changed.push((*s).clone())
-            }
+            None => variables.added.extend(s.iter().cloned()),
+            Some(g) if !same(g, s) => variables.changed.extend(s.iter().cloned()),
             Some(_) => {}
         }
     }
     for (k, g) in &gvars {
         if !svars.contains_key(k) {
-            variables.removed.push((*g).clone());
+            variables.removed.extend(g.iter().cloned());
         }
     }
     let known_free: HashSet<&str> = golden
@@ -296,18 +320,31 @@ pub fn diff(golden: &Manifest, suspect: &Manifest) -> Diff {
         .filter(|h| !h.ok && !golden_fit_fail.contains(&(h.image.as_str(), h.algo.as_str())))
         .cloned()
         .collect();
-    let golden_issues: HashSet<(&str, &str)> = golden
-        .issues
-        .iter()
-        .map(|i| (i.kind, i.path.as_str()))
-        .collect();
+    // Issues compare by kind, path and message with numbers taken out (offsets move between
+    // builds).
+    let shape = |i: &crate::manifest::Issue| {
+        let words: String = i.message.chars().filter(|c| !c.is_ascii_digit()).collect();
+        (i.kind, i.path.clone(), words)
+    };
+    let golden_issues: HashSet<_> = golden.issues.iter().map(shape).collect();
     let new_issues = suspect
         .issues
         .iter()
-        .filter(|i| !golden_issues.contains(&(i.kind, i.path.as_str())))
+        .filter(|i| !golden_issues.contains(&shape(i)))
         .cloned()
         .collect();
-    Diff {
+    let header_key = |v: &crate::manifest::Volume| (v.path.clone(), v.header_sha256.clone());
+    let golden_headers: HashSet<_> = golden.volumes.iter().map(header_key).collect();
+    let golden_paths: HashSet<&str> = golden.volumes.iter().map(|v| v.path.as_str()).collect();
+    let volume_headers: Vec<String> = suspect
+        .volumes
+        .iter()
+        .filter(|v| {
+            golden_paths.contains(v.path.as_str()) && !golden_headers.contains(&header_key(v))
+        })
+        .map(|v| v.path.clone())
+        .collect();
+    let mut d = Diff {
         schema: DIFF_SCHEMA,
         golden_sha256: golden.image.sha256.clone(),
         suspect_sha256: suspect.image.sha256.clone(),
@@ -320,5 +357,10 @@ pub fn diff(golden: &Manifest, suspect: &Manifest) -> Diff {
         free_space,
         fit_hash_mismatches,
         new_issues,
-    }
+        volume_headers,
+        unexplained: false,
+    };
+    // Different bytes with no difference found in what was parsed: say so rather than pass.
+    d.unexplained = !d.identical && !d.has_differences();
+    d
 }

@@ -35,7 +35,7 @@ pub(crate) fn intel_flash(
     for i in &desc.issues {
         out.issues.push(Issue {
             kind: "flash_descriptor",
-            offset: i.offset,
+            offset: base.saturating_add(i.offset),
             stored_in: None,
             path: join(prefix, "flash"),
             message: i.message.clone(),
@@ -43,20 +43,31 @@ pub(crate) fn intel_flash(
     }
     let mut used: Vec<&ifd::Region> = desc.regions.iter().filter(|r| r.used).collect();
     used.sort_by_key(|r| r.base);
+    // Bytes no used region covers are still the flash: kept as raw modules when not erased.
+    let mut covered = 0u64;
+    for r in &used {
+        if r.base > covered {
+            outside(bytes, covered, r.base, base, prefix, out);
+        }
+        covered = covered.max(r.base.saturating_add(r.size()));
+    }
+    if covered < bytes.len() as u64 {
+        outside(bytes, covered, bytes.len() as u64, base, prefix, out);
+    }
     for r in used {
         let size = r.size();
         let data = slice(bytes, r.base, size);
         out.regions.push(Region {
             name: r.name.to_string(),
             source: "intel-flash-descriptor".into(),
-            offset: base + r.base,
+            offset: base.saturating_add(r.base),
             size,
             sha256: data.map(hex_sha256),
         });
         let Some(data) = data else {
             out.issues.push(Issue {
                 kind: "region_outside_image",
-                offset: base + r.base,
+                offset: base.saturating_add(r.base),
                 stored_in: None,
                 path: join(prefix, r.name),
                 message: format!("region {} ({:#x}..{:#x}) lies beyond the {}-byte image; is the dump cut short?", r.name, r.base, r.limit, bytes.len()),
@@ -67,12 +78,20 @@ pub(crate) fn intel_flash(
         match r.index {
             1 => {
                 let vols = crate::uefi::find_volumes(data);
-                crate::volumes_in(ctx, data, &vols, at(base + r.base), &path, out);
+                crate::volumes_in(
+                    ctx,
+                    data,
+                    &vols,
+                    at(base.saturating_add(r.base)),
+                    &path,
+                    out,
+                );
             }
-            2 => me_region(data, base + r.base, &path, out),
+            2 => me_region(data, base.saturating_add(r.base), &path, out),
             _ => {
                 if !data.iter().all(|&b| b == 0xFF) {
-                    let mut m = raw_module(data, at(base + r.base), &path, "Flash region");
+                    let mut m =
+                        raw_module(data, at(base.saturating_add(r.base)), &path, "Flash region");
                     m.name = Some(r.name.to_string());
                     out.modules.push(m);
                 }
@@ -83,6 +102,23 @@ pub(crate) fn intel_flash(
 
 /// An ME/CSME/SPS region: one module per partition of its `$FPT` table (contents hashed, never
 /// interpreted: Intel's licence), plus the table area; the whole region when there is no table.
+fn outside(bytes: &[u8], from: u64, to: u64, base: u64, prefix: &str, out: &mut Out) {
+    let Some(span) = slice(bytes, from, to.saturating_sub(from)) else {
+        return;
+    };
+    if span.iter().all(|&b| b == 0xFF) {
+        return;
+    }
+    let mut m = raw_module(
+        span,
+        at(base.saturating_add(from)),
+        prefix,
+        "Outside flash regions",
+    );
+    m.name = Some(format!("outside regions @{from:#x}"));
+    out.modules.push(m);
+}
+
 pub(crate) fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
     let whole = |out: &mut Out| {
         let mut m = raw_module(data, at(base), path, "ME region");
@@ -93,7 +129,7 @@ pub(crate) fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
         whole(out);
         return;
     };
-    match fpt::parse_with_base(&data[start..], base + start as u64) {
+    match fpt::parse_with_base(&data[start..], base.saturating_add(start as u64)) {
         Ok(table) => {
             let mut parts: Vec<&fpt::Partition> = table
                 .partitions
@@ -108,21 +144,35 @@ pub(crate) fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
             let mut table_module = raw_module(&data[..first], at(base), path, "ME partition table");
             table_module.name = Some("$FPT".into());
             out.modules.push(table_module);
+            // Bytes between and after partitions (not erased) are a module too.
+            let mut covered = first;
             for p in &parts {
                 let from = p.offset as usize;
+                if from > covered {
+                    slack(data, covered, from, base, path, out);
+                }
+                covered = covered.max(from.saturating_add(p.length as usize));
                 let Some(bytes) = data.get(from..from.saturating_add(p.length as usize)) else {
                     continue;
                 };
-                let mut m = raw_module(bytes, at(base + from as u64), path, "ME partition");
+                let mut m = raw_module(
+                    bytes,
+                    at(base.saturating_add(from as u64)),
+                    path,
+                    "ME partition",
+                );
                 m.name = Some(p.name.clone());
                 out.modules.push(m);
                 out.regions.push(Region {
                     name: p.name.clone(),
                     source: "me-fpt".into(),
-                    offset: base + u64::from(p.offset),
+                    offset: base.saturating_add(u64::from(p.offset)),
                     size: u64::from(p.length),
                     sha256: p.sha256.map(|h| hex(&h)),
                 });
+            }
+            if covered < data.len() {
+                slack(data, covered, data.len(), base, path, out);
             }
             for i in &table.issues {
                 out.issues.push(Issue {
@@ -145,6 +195,23 @@ pub(crate) fn me_region(data: &[u8], base: u64, path: &str, out: &mut Out) {
             });
         }
     }
+}
+
+fn slack(data: &[u8], from: usize, to: usize, base: u64, path: &str, out: &mut Out) {
+    let Some(span) = data.get(from..to) else {
+        return;
+    };
+    if span.iter().all(|&b| b == 0xFF) {
+        return;
+    }
+    let mut m = raw_module(
+        span,
+        at(base.saturating_add(from as u64)),
+        path,
+        "ME data outside partitions",
+    );
+    m.name = Some(format!("ME slack @{from:#x}"));
+    out.modules.push(m);
 }
 
 fn module(
@@ -190,11 +257,14 @@ pub(crate) fn bmc(
                 };
                 fits += 1;
                 match fit::parse_at(bytes, off) {
-                    Ok(image) => fit_modules(bytes, &image, &path, base, out),
+                    Ok(image) => {
+                        fit_tree(bytes, off, &path, base, out);
+                        fit_modules(bytes, &image, &path, base, out)
+                    }
                     Err(e) => push_issue(
                         out,
                         "fit_unparseable",
-                        base + e.offset,
+                        base.saturating_add(e.offset),
                         &path,
                         e.to_string(),
                     ),
@@ -209,7 +279,7 @@ pub(crate) fn bmc(
                         img.name.clone(),
                         format!("u-boot legacy image ({:?})", img.image_type),
                         prefix,
-                        base + f.offset,
+                        base.saturating_add(f.offset),
                         data,
                         ok,
                     );
@@ -219,7 +289,7 @@ pub(crate) fn bmc(
                         push_issue(
                             out,
                             "uboot_crc",
-                            base + f.offset,
+                            base.saturating_add(f.offset),
                             prefix,
                             format!(
                                 "legacy u-boot image '{}': header CRC {}, data CRC {}",
@@ -237,7 +307,7 @@ pub(crate) fn bmc(
                 Err(e) => push_issue(
                     out,
                     "uboot_unparseable",
-                    base + e.offset,
+                    base.saturating_add(e.offset),
                     prefix,
                     e.to_string(),
                 ),
@@ -256,7 +326,7 @@ pub(crate) fn bmc(
                             model,
                             "Device tree".into(),
                             prefix,
-                            base + f.offset,
+                            base.saturating_add(f.offset),
                             data,
                             true,
                         ));
@@ -264,7 +334,7 @@ pub(crate) fn bmc(
                             out.regions.push(Region {
                                 name: p.label.clone(),
                                 source: "device-tree".into(),
-                                offset: base + p.offset,
+                                offset: base.saturating_add(p.offset),
                                 size: p.size,
                                 sha256: None,
                             });
@@ -273,7 +343,7 @@ pub(crate) fn bmc(
                     Err(e) => push_issue(
                         out,
                         "fdt_unparseable",
-                        base + e.offset,
+                        base.saturating_add(e.offset),
                         prefix,
                         e.to_string(),
                     ),
@@ -284,6 +354,43 @@ pub(crate) fn bmc(
     if (covered as usize) < bytes.len() {
         gap(ctx, bytes, covered, bytes.len() as u64, base, prefix, out);
     }
+}
+
+/// The FIT's own tree (descriptions, configurations, hash and signature nodes, load
+/// addresses): every property except the sub-images' data, hashed as one module, so a changed
+/// default configuration or a removed signature requirement shows.
+fn fit_tree(bytes: &[u8], off: usize, path: &str, base: u64, out: &mut Out) {
+    use sha2::{Digest, Sha256};
+    let Ok(tree) = fdt::parse_at(bytes, off) else {
+        return;
+    };
+    let mut h = Sha256::new();
+    let mut size = 0u64;
+    for (node_path, node) in tree.nodes() {
+        for p in &node.properties {
+            if p.name == "data" {
+                continue;
+            }
+            for part in [node_path.as_bytes(), p.name.as_bytes(), p.value] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part);
+                size += part.len() as u64;
+            }
+        }
+    }
+    let digest = hex(&h.finalize());
+    let mut m = raw_module(
+        &[],
+        at(base.saturating_add(off as u64)),
+        path,
+        "FIT metadata",
+    );
+    m.kind = ModuleKind::DeviceTree;
+    m.name = Some("FIT tree".into());
+    m.size = size;
+    m.sha256 = digest.clone();
+    m.content_sha256 = digest;
+    out.modules.push(m);
 }
 
 fn fit_modules(bytes: &[u8], image: &fit::Fit, path: &str, base: u64, out: &mut Out) {
@@ -305,7 +412,7 @@ fn fit_modules(bytes: &[u8], image: &fit::Fit, path: &str, base: u64, out: &mut 
             img.name.clone(),
             format!("FIT {kind}"),
             path,
-            base + off,
+            base.saturating_add(off),
             data,
             ok,
         );
@@ -325,7 +432,13 @@ fn fit_modules(bytes: &[u8], image: &fit::Fit, path: &str, base: u64, out: &mut 
         if matches!(i, fit::FitIssue::HashMismatch { .. }) {
             continue; // reported through fit_hashes
         }
-        push_issue(out, "fit", base + image.offset, path, format!("{i:?}"));
+        push_issue(
+            out,
+            "fit",
+            base.saturating_add(image.offset),
+            path,
+            format!("{i:?}"),
+        );
     }
 }
 
@@ -353,7 +466,7 @@ fn gap(ctx: &Ctx, bytes: &[u8], from: u64, to: u64, base: u64, prefix: &str, out
     if !(raw.iter().all(|&b| b == 0xFF) || raw.iter().all(|&b| b == 0)) {
         let mut m = raw_module(
             raw,
-            at(base + from),
+            at(base.saturating_add(from)),
             prefix,
             "Data outside known structures",
         );
@@ -361,7 +474,13 @@ fn gap(ctx: &Ctx, bytes: &[u8], from: u64, to: u64, base: u64, prefix: &str, out
         out.modules.push(m);
     }
     if let Some(k) = fs_at {
-        rootfs(ctx, &span[k..], base + from + k as u64, prefix, out);
+        rootfs(
+            ctx,
+            &span[k..],
+            base.saturating_add(from).saturating_add(k as u64),
+            prefix,
+            out,
+        );
     }
 }
 
@@ -379,7 +498,7 @@ pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, prefix: &str, out: &mut 
     };
     let path = join(prefix, fs);
     let path = path.as_str();
-    let budget = ctx.budget_left();
+    let budget = ctx.reserve_all();
     match tamperscan_rootfs::list(data, budget) {
         Ok(listing) => {
             let mut used = 0u64;
@@ -391,10 +510,15 @@ pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, prefix: &str, out: &mut 
                     tamperscan_rootfs::EntryKind::Symlink { target } => {
                         ("symbolic link", Some(hex_sha256(target.as_bytes())))
                     }
-                    tamperscan_rootfs::EntryKind::Device => ("device node", None),
-                    _ => continue,
+                    tamperscan_rootfs::EntryKind::Dir => ("directory", Some(hex_sha256(b""))),
+                    tamperscan_rootfs::EntryKind::Device => ("device node", Some(hex_sha256(b""))),
+                    _ => ("special file", Some(hex_sha256(b""))),
                 };
                 used = used.saturating_add(e.size);
+                if hash.is_none() {
+                    push_issue(out, "rootfs_file_not_hashed", base, path, format!("{} could not be read (budget, damage or an unsupported codec): compared as unknown", e.path));
+                }
+                // An empty hash means "not hashed": the diff never takes two of them as equal.
                 let h = hash.unwrap_or_default();
                 out.modules.push(Module {
                     key: String::new(),
@@ -406,29 +530,32 @@ pub(crate) fn rootfs(ctx: &Ctx, data: &[u8], base: u64, prefix: &str, out: &mut 
                     type_raw: None,
                     path: path.into(),
                     occurrence: 0,
-                    offset: e.offset.map_or(base, |o| base + o),
-                    stored_in: Some(base),
+                    offset: e.offset.map_or(base, |o| base.saturating_add(o)),
+                    stored_in: None,
                     size: e.size,
                     sha256: h.clone(),
                     content_sha256: h,
                     pe32_sha256: Vec::new(),
                     te_sha256: Vec::new(),
                     sections: Vec::new(),
-                    checksum_ok: e.sha256.is_some() || file_type != "regular file",
+                    checksum_ok: true,
                     content: Vec::new(),
                 });
             }
-            ctx.spend(used as usize);
+            ctx.refund(budget.saturating_sub(usize::try_from(used).unwrap_or(usize::MAX)));
             for i in &listing.issues {
                 push_issue(out, "rootfs", base, path, i.clone());
             }
         }
-        Err(e) => push_issue(
-            out,
-            "rootfs_unparseable",
-            base + e.offset(),
-            path,
-            e.to_string(),
-        ),
+        Err(e) => {
+            ctx.refund(budget);
+            push_issue(
+                out,
+                "rootfs_unparseable",
+                base.saturating_add(e.offset()),
+                path,
+                e.to_string(),
+            );
+        }
     }
 }

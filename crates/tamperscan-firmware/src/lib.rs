@@ -25,6 +25,10 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use uefi::Place;
 
+/// Modules, sections and archive members one image may produce; past it the rest of the
+/// image is hashed as raw spans with a `too_many_modules` issue.
+pub const MAX_MODULES: usize = 500_000;
+
 /// Bounds on the work one image may cause.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -50,6 +54,7 @@ impl Default for Limits {
 pub(crate) struct Ctx {
     pub(crate) limits: Limits,
     budget: AtomicUsize,
+    modules: AtomicUsize,
 }
 
 impl Ctx {
@@ -57,32 +62,46 @@ impl Ctx {
         Ctx {
             limits,
             budget: AtomicUsize::new(limits.decompress_budget),
+            modules: AtomicUsize::new(MAX_MODULES),
         }
     }
 
-    /// What is left of the decompression budget.
-    pub(crate) fn budget_left(&self) -> usize {
-        self.budget.load(Ordering::Relaxed)
+    /// Takes all that is left of the budget (for work that cannot say its size first).
+    pub(crate) fn reserve_all(&self) -> usize {
+        self.budget.swap(0, Ordering::Relaxed)
     }
 
-    /// Charges `n` bytes to the budget.
-    pub(crate) fn spend(&self, n: usize) {
+    /// Gives back what a reservation did not use.
+    pub(crate) fn refund(&self, n: usize) {
         let _ = self
             .budget
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                Some(b.saturating_sub(n))
+                Some(b.saturating_add(n))
             });
     }
 
-    /// Runs a decompressor within what is left of the budget; failures become issues.
+    /// Counts `n` more modules against the per-image cap; false (once, with no more work
+    /// wanted) when the cap is reached.
+    pub(crate) fn take_modules(&self, n: usize) -> bool {
+        self.modules
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+
+    /// Runs a decompressor within the budget. The output size the header declares is reserved
+    /// first (all that is left when nothing is declared) and what was not used is given back,
+    /// so parallel decompressions never hold more than the budget between them. Failures become
+    /// issues.
     pub(crate) fn decompress(
         &self,
         place: Place,
         path: &str,
         out: &mut Out,
+        declared: Option<u64>,
         run: impl FnOnce(usize) -> Result<Vec<u8>, tamperscan_decompress::Error>,
     ) -> Option<Vec<u8>> {
-        let left = self.budget.load(Ordering::Relaxed);
         let push = |out: &mut Out, kind, message| {
             out.issues.push(Issue {
                 kind,
@@ -92,20 +111,30 @@ impl Ctx {
                 message,
             })
         };
-        if left == 0 {
-            push(out, "decompress_budget", format!("the decompression budget of {} bytes for this image is spent; contents not inspected", self.limits.decompress_budget));
+        let want = declared.map(|d| usize::try_from(d).unwrap_or(usize::MAX));
+        let reserved = self
+            .budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| match want {
+                Some(w) if w <= left => Some(left - w),
+                Some(_) => None,
+                None if left > 0 => Some(0),
+                None => None,
+            })
+            .ok()
+            .map(|left| want.unwrap_or(left));
+        let Some(limit) = reserved else {
+            push(out, "decompress_budget", format!("the decompression budget of {} bytes for this image is spent (this section declares {}); contents not inspected", self.limits.decompress_budget, declared.map_or("no size".to_string(), |d| format!("{d} bytes"))));
             return None;
-        }
-        match run(left) {
-            Ok(buf) => {
-                let n = buf.len();
-                let _ = self
-                    .budget
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-                        Some(b.saturating_sub(n))
-                    });
-                Some(buf)
-            }
+        };
+        let result = run(limit);
+        let used = result.as_ref().map_or(0, Vec::len);
+        let _ = self
+            .budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_add(limit.saturating_sub(used)))
+            });
+        match result {
+            Ok(buf) => Some(buf),
             Err(e) => {
                 push(
                     out,
@@ -171,6 +200,26 @@ pub fn analyze(bytes: &[u8], limits: Limits) -> Manifest {
     );
     m.image.format = format.into();
     m.image.sha256 = sha256;
+    if limits.keep_content {
+        // Pattern rules look inside modules that were not unpacked too (PE drivers, FIT
+        // sub-images, raw spans, archive members): their bytes are where they sit.
+        let in_place = |x: &Module| match x.kind {
+            ModuleKind::FfsFile => false,
+            ModuleKind::FsFile => x.file_type == "Archive member",
+            _ => x.file_type != "FIT metadata",
+        };
+        for md in out
+            .modules
+            .iter_mut()
+            .filter(|x| x.content.is_empty() && x.stored_in.is_none() && in_place(x))
+        {
+            let from = usize::try_from(md.offset).unwrap_or(usize::MAX);
+            let to = from.saturating_add(usize::try_from(md.size).unwrap_or(0));
+            if let Some(b) = bytes.get(from..to) {
+                md.content = b.to_vec();
+            }
+        }
+    }
     m.regions = out.regions;
     m.fit_hashes = out.fit_hashes;
     m.volumes = out.volumes;

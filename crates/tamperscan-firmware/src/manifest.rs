@@ -83,6 +83,8 @@ pub struct Volume {
     pub files: usize,
     /// Free space at the end of the volume, in bytes.
     pub free_bytes: u64,
+    /// sha256 of the header and extended header (everything before the first file).
+    pub header_sha256: String,
 }
 
 /// What kind of thing a module is.
@@ -246,9 +248,11 @@ impl Manifest {
     pub(crate) fn assign_keys(&mut self) {
         let mut seen: std::collections::HashMap<(String, String), u32> = Default::default();
         for m in &mut self.modules {
+            // `/` separates containers in keys, so names (paths of files, archive members)
+            // have theirs escaped: two different modules never share a key.
             let ident = match (&m.guid, &m.name) {
                 (Some(g), _) => g.to_string(),
-                (None, Some(n)) => n.clone(),
+                (None, Some(n)) => n.replace('%', "%25").replace('/', "%2F"),
                 (None, None) => format!("{:?}@{:#x}", m.kind, m.offset),
             };
             let n = seen.entry((m.path.clone(), ident.clone())).or_insert(0);

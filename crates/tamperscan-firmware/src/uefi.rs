@@ -90,6 +90,10 @@ pub const SIGNED: Guid = g(
 
 const FV_SIGNATURE_AT: usize = 0x28;
 const FFS_PAD: u8 = 0xF0;
+/// Files read from one volume (real volumes hold a few hundred).
+const MAX_FILES_PER_VOLUME: usize = 20_000;
+/// Section types listed per module (the hash covers every section whatever this says).
+const MAX_SECTIONS_LISTED: usize = 64;
 const FFS_RAW: u8 = 0x01;
 
 /// The FFS file type in words (the names UEFITool uses, so reports read alike).
@@ -151,7 +155,8 @@ pub fn looks_like_volume(data: &[u8], at: usize) -> bool {
     }
     let len = u64::from_le_bytes(h[0x20..0x28].try_into().unwrap_or([0; 8]));
     let hdr = u16::from_le_bytes([h[0x30], h[0x31]]);
-    if hdr < 0x48 || u64::from(hdr) > len || !matches!(h[0x37], 1 | 2) {
+    // Real headers (block map included) are well under 4 KiB.
+    if hdr < 0x48 || hdr > 0x1000 || u64::from(hdr) > len || !matches!(h[0x37], 1 | 2) {
         return false;
     }
     // A "_FVH" inside compressed or random data is common enough: take it for a volume when the
@@ -159,13 +164,14 @@ pub fn looks_like_volume(data: &[u8], at: usize) -> bool {
     let mut fs = [0u8; 16];
     fs.copy_from_slice(&h[0x10..0x20]);
     let fs = Guid(fs);
-    let known = [FFS1, FFS2, FFS3, NVRAM].contains(&fs);
-    let checksum_ok = data.get(at..at + usize::from(hdr)).is_some_and(|hb| {
+    if [FFS1, FFS2, FFS3, NVRAM].contains(&fs) {
+        return true;
+    }
+    data.get(at..at + usize::from(hdr)).is_some_and(|hb| {
         hb.chunks_exact(2).fold(0u16, |s, w| {
             s.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
         }) == 0
-    });
-    known || checksum_ok
+    })
 }
 
 /// Parses `data` as FFS files laid end to end without a volume around them (an `.ffs` file as
@@ -174,10 +180,14 @@ pub(crate) fn bare_files(ctx: &Ctx, data: &[u8], place: Place, path: &str) -> Op
     let h = data.get(..24)?;
     let sum = h.iter().fold(0u8, |s, b| s.wrapping_add(*b));
     let size = u32::from_le_bytes([h[20], h[21], h[22], 0]) as usize;
+    // An 8-bit checksum matches by chance one time in 256: also require a file type the PI
+    // spec defines and the "data valid" state as build tools write it.
     if sum.wrapping_sub(h[23]).wrapping_sub(h[17]) != 0
         || size < 24
         || size > data.len()
         || h.iter().all(|&b| b == h[0])
+        || !matches!(h[18], 0x01..=0x0F)
+        || !matches!(h[23], 0xF8 | 0x07)
     {
         return None;
     }
@@ -352,13 +362,22 @@ pub(crate) fn volume(
                 name_guid = Some(Guid(gb));
                 let ext_size = u32::from_le_bytes([sz[0], sz[1], sz[2], sz[3]]) as usize;
                 files_start = align(ext_off.saturating_add(ext_size.max(20)), 8);
+                if files_start > len {
+                    issue(
+                        &mut out,
+                        "volume_header",
+                        place.at(ext_off + 16),
+                        parent,
+                        format!("extended header size {ext_size} runs past the {len}-byte volume: no file can follow it"),
+                    );
+                }
             }
             _ => issue(
                 &mut out,
                 "volume_header",
                 place.at(0x34),
                 parent,
-                format!("extended header offset {ext_off:#x} lies outside the volume"),
+                format!("extended header offset {ext_off:#x} is inside the {hdr_len}-byte header or past the {len}-byte volume"),
             ),
         }
     }
@@ -393,6 +412,7 @@ pub(crate) fn volume(
         header_checksum_ok: checksum_ok,
         files: 0,
         free_bytes: 0,
+        header_sha256: hex_sha256(data.get(..files_start.min(len)).unwrap_or(&[])),
     });
     if depth > ctx.limits.max_depth {
         issue(
@@ -443,6 +463,25 @@ pub(crate) fn volume(
         &format!("free space of volume {path}"),
     ) {
         out.free_space.push(fs);
+    }
+    if !ctx.take_modules(slots.len()) {
+        issue(
+            &mut out,
+            "too_many_modules",
+            place,
+            &path,
+            format!(
+                "this image holds more than {} modules; this volume is hashed whole",
+                crate::MAX_MODULES
+            ),
+        );
+        out.modules.push(raw_module(
+            data,
+            place,
+            &path,
+            "Volume (not parsed: module cap)",
+        ));
+        return Ok(out);
     }
     let parts: Vec<Out> = slots
         .par_iter()
@@ -505,10 +544,14 @@ fn scan_files(
                 "file_size",
                 place.at(pos),
                 path,
-                format!(
-                    "FFS file {guid} declares {size} bytes; {} remain in the volume (the rest of the volume is kept as one raw span)",
-                    data.len() - pos
-                ),
+                if size < header {
+                    format!("FFS file {guid} declares {size} bytes, less than its own {header}-byte header (the rest of the volume is kept as one raw span)")
+                } else {
+                    format!(
+                        "FFS file {guid} declares {size} bytes; {} remain in the volume (the rest of the volume is kept as one raw span)",
+                        data.len() - pos
+                    )
+                },
             );
             out.modules.push(raw_module(
                 &data[pos..],
@@ -529,7 +572,8 @@ fn scan_files(
                 .fold(file_ck, |s, b| s.wrapping_add(*b))
                 == 0
         } else {
-            file_ck == 0xAA || file_ck == 0x55
+            // PI spec: 0xAA; FFS v1 (Framework) images use 0x5A.
+            file_ck == 0xAA || file_ck == 0x5A
         };
         let state = if erase == 0xFF { !state_raw } else { state_raw };
         let state = match 7 - state.leading_zeros().min(7) {
@@ -542,6 +586,16 @@ fn scan_files(
             0 => "under construction",
             _ => "unknown",
         };
+        if slots.len() >= MAX_FILES_PER_VOLUME {
+            issue(out, "too_many_files", place.at(pos), path, format!("more than {MAX_FILES_PER_VOLUME} files in one volume; the rest is kept as one raw span"));
+            out.modules.push(raw_module(
+                &data[pos..],
+                place.at(pos),
+                path,
+                "Unparsed volume data",
+            ));
+            return (slots, data.len());
+        }
         slots.push(FileSlot {
             off: pos,
             size,
@@ -769,8 +823,29 @@ fn sections(
     acc: &mut FileAcc,
     out: &mut Out,
 ) {
+    if depth > ctx.limits.max_depth {
+        issue(
+            out,
+            "nesting_too_deep",
+            place,
+            path,
+            format!(
+                "sections nested deeper than {}; the rest is hashed, not parsed",
+                ctx.limits.max_depth
+            ),
+        );
+        acc.feed(data);
+        return;
+    }
+    if !ctx.take_modules(1) {
+        return;
+    }
     let mut pos = 0usize;
     loop {
+        if acc.sections.len() > MAX_SECTIONS_LISTED {
+            acc.sections.truncate(MAX_SECTIONS_LISTED);
+            acc.sections.push("…".into());
+        }
         pos = align(pos, 4);
         if pos >= data.len() {
             break;
@@ -905,20 +980,27 @@ fn compressed(
         }
         1 => {
             acc.sections.push("Compressed (EFI)".into());
+            // Type 1 is EFI compression; some vendors store Tiano under it: try both, and
+            // report a failure only when neither reads it.
+            let size = Some(declared as u64);
+            let mut scratch = Out::default();
             let result = ctx
-                .decompress(place, path, out, |limit| {
+                .decompress(place, path, &mut scratch, size, |limit| {
                     tamperscan_decompress::efi(payload, limit)
                 })
                 .or_else(|| {
-                    ctx.decompress(place, path, &mut Out::default(), |limit| {
+                    ctx.decompress(place, path, &mut scratch, size, |limit| {
                         tamperscan_decompress::tiano(payload, limit)
                     })
                 });
+            if result.is_none() {
+                out.append(scratch);
+            }
             unpacked(ctx, result, declared, place, path, depth, acc, out);
         }
         2 => {
             acc.sections.push("Compressed (LZMA)".into());
-            let result = ctx.decompress(place, path, out, |limit| {
+            let result = ctx.decompress(place, path, out, Some(declared as u64), |limit| {
                 tamperscan_decompress::lzma(payload, limit)
             });
             unpacked(ctx, result, declared, place, path, depth, acc, out);
@@ -1027,7 +1109,9 @@ fn guided(
     };
     if let Some((algo, decode)) = decoder {
         acc.sections.push(format!("GUID defined ({algo})"));
-        let result = ctx.decompress(place, path, out, |limit| decode(payload, limit));
+        let result = ctx.decompress(place, path, out, declared_size(guid, payload), |limit| {
+            decode(payload, limit)
+        });
         unpacked(ctx, result, 0, place, path, depth, acc, out);
     } else if guid == CRC32 {
         acc.sections.push("GUID defined (CRC32)".into());
@@ -1063,5 +1147,28 @@ fn guided(
             .push(format!("GUID defined ({guid}, not understood)"));
         acc.feed(payload);
         issue(out, "unknown_guided_section", place, path, format!("GUID-defined section {guid} needs processing tamperscan does not know; its contents are hashed but not inspected"));
+    }
+}
+
+/// The output size a GUID-defined section's header declares, to reserve the decompression
+/// budget before decoding: LZMA's u64 at offset 5, EDK2 Brotli's leading u64, Tiano's u32 at 4.
+fn declared_size(guid: Guid, payload: &[u8]) -> Option<u64> {
+    let u64_at = |at: usize| {
+        payload
+            .get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_le_bytes)
+    };
+    if guid == LZMA || guid == LZMA_X86 {
+        u64_at(5).filter(|&n| n != u64::MAX)
+    } else if guid == BROTLI {
+        u64_at(0)
+    } else if guid == TIANO {
+        payload
+            .get(4..8)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(|b| u64::from(u32::from_le_bytes(b)))
+    } else {
+        None
     }
 }

@@ -7,7 +7,7 @@
 use crate::error::FleetError;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use tamperscan_firmware::rules::{RuleHit, RuleSet};
 use tamperscan_firmware::{analyze, Limits, Manifest};
 
@@ -36,10 +36,22 @@ pub struct FirmwareImage {
     pub analysis: Arc<FirmwareAnalysis>,
 }
 
-/// Analyses images, each distinct one once.
+/// Analyses images, each distinct one once: bytes are gathered while hosts are read (no
+/// analysis under a lock, so no thread ever waits on work it might itself be asked to do), then
+/// every distinct image is analysed in parallel and the results handed to the hosts.
 pub(crate) struct FirmwareAnalyser {
     rules: RuleSet,
-    cache: Mutex<HashMap<String, Arc<OnceLock<Arc<FirmwareAnalysis>>>>>,
+    pending: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+impl FirmwareAnalysis {
+    /// Stands in until [`FirmwareAnalyser::finish`] hands out the real analysis.
+    pub(crate) fn pending() -> Arc<FirmwareAnalysis> {
+        Arc::new(FirmwareAnalysis {
+            manifest: Manifest::default(),
+            hits: Vec::new(),
+        })
+    }
 }
 
 impl FirmwareAnalyser {
@@ -56,35 +68,58 @@ impl FirmwareAnalyser {
                     format!("{e} (rule format: see the README, firmware rules)"),
                 )
             })?;
+            if let Some(clash) = extra
+                .rules
+                .iter()
+                .find(|r| rules.rules.iter().any(|b| b.id == r.id))
+            {
+                return Err(FleetError::new(
+                    &path,
+                    format!(
+                        "rule id {:?} is already a built-in rule; give the fleet's rule another id",
+                        clash.id
+                    ),
+                ));
+            }
             rules.rules.extend(extra.rules);
         }
         Ok(FirmwareAnalyser {
             rules,
-            cache: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The analysis of `bytes` (whose sha256 is `sha256`), computed once per distinct image.
-    pub(crate) fn analyse(&self, sha256: &str, bytes: &[u8]) -> Arc<FirmwareAnalysis> {
-        let cell = {
-            let mut cache = match self.cache.lock() {
-                Ok(c) => c,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            cache.entry(sha256.to_string()).or_default().clone()
+    /// Keeps the bytes of an image (whose sha256 is `sha256`) until [`Self::finish`].
+    pub(crate) fn add(&self, sha256: &str, bytes: Vec<u8>) {
+        let mut pending = match self.pending.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
         };
-        cell.get_or_init(|| {
-            let limits = Limits {
-                keep_content: self.rules.needs_content(),
-                ..Limits::default()
-            };
-            let mut manifest = analyze(bytes, limits);
-            let hits = self.rules.check(&manifest);
-            for m in &mut manifest.modules {
-                m.content = Vec::new();
-            }
-            Arc::new(FirmwareAnalysis { manifest, hits })
-        })
-        .clone()
+        pending.entry(sha256.to_string()).or_insert(bytes);
+    }
+
+    /// Analyses every distinct image gathered, in parallel.
+    pub(crate) fn finish(self) -> HashMap<String, Arc<FirmwareAnalysis>> {
+        use rayon::prelude::*;
+        let pending = match self.pending.into_inner() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let rules = &self.rules;
+        let limits = Limits {
+            keep_content: rules.needs_content(),
+            ..Limits::default()
+        };
+        pending
+            .into_par_iter()
+            .map(|(sha, bytes)| {
+                let mut manifest = analyze(&bytes, limits);
+                let hits = rules.check(&manifest);
+                for m in &mut manifest.modules {
+                    m.content = Vec::new();
+                }
+                (sha, Arc::new(FirmwareAnalysis { manifest, hits }))
+            })
+            .collect()
     }
 }

@@ -324,12 +324,15 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                             Some(bytes),
                             EvidenceStatus::Read,
                             Some(sha),
-                        ) => Some(crate::firmware::FirmwareImage {
-                            name: name.clone(),
-                            path: item.path.clone(),
-                            sha256: sha.clone(),
-                            analysis: analyser.analyse(sha, &bytes),
-                        }),
+                        ) => {
+                            analyser.add(sha, bytes);
+                            Some(crate::firmware::FirmwareImage {
+                                name: name.clone(),
+                                path: item.path.clone(),
+                                sha256: sha.clone(),
+                                analysis: crate::firmware::FirmwareAnalysis::pending(),
+                            })
+                        }
                         _ => None,
                     };
                     (item, golden)
@@ -339,6 +342,17 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 model.references.push(item);
                 model.firmware.extend(golden);
             }
+        }
+    }
+    // Every distinct firmware image, analysed once, handed to the hosts and models holding it.
+    let analyses = analyser.finish();
+    let images = hosts
+        .iter_mut()
+        .flat_map(|h| h.firmware.iter_mut())
+        .chain(models.values_mut().flat_map(|m| m.firmware.iter_mut()));
+    for img in images {
+        if let Some(a) = analyses.get(&img.sha256) {
+            img.analysis = a.clone();
         }
     }
     hosts.sort_by(|a, b| a.id.cmp(&b.id));
@@ -448,11 +462,12 @@ fn observe(
     match &item.kind {
         EvidenceKind::FirmwareImage { name } => {
             if let Some(sha) = &item.sha256 {
+                analyser.add(sha, bytes);
                 host.firmware.push(crate::firmware::FirmwareImage {
                     name: name.clone(),
                     path: item.path.clone(),
                     sha256: sha.clone(),
-                    analysis: analyser.analyse(sha, &bytes),
+                    analysis: crate::firmware::FirmwareAnalysis::pending(),
                 });
             }
         }

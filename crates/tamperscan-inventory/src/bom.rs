@@ -133,7 +133,10 @@ impl Bom {
 
     /// Parses `bom.csv` (header `class,manufacturer,model,count`; empty fields allowed).
     pub fn from_csv(text: &str) -> Result<Bom, BomError> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let Some((_, header)) = lines.next() else {
             return Ok(Bom::default());
         };
@@ -186,7 +189,12 @@ impl Bom {
                         *u = true;
                     }
                     found += 1;
-                    matched.push(c.location.clone().or_else(|| c.serial.clone()).unwrap_or_else(|| c.source_ref.clone()));
+                    matched.push(
+                        c.location
+                            .clone()
+                            .or_else(|| c.serial.clone())
+                            .unwrap_or_else(|| c.source_ref.clone()),
+                    );
                 }
             }
             lines.push(BomLine {
@@ -195,11 +203,20 @@ impl Bom {
                 matched,
             });
         }
-        let classes: Vec<String> = self.components.iter().map(|e| e.class.to_lowercase()).collect();
+        let classes: Vec<String> = self
+            .components
+            .iter()
+            .map(|e| e.class.to_lowercase())
+            .collect();
         let unexpected = observed
             .iter()
             .zip(&used)
-            .filter(|(c, u)| !**u && c.class.as_ref().is_some_and(|k| classes.contains(&class_name(k))))
+            .filter(|(c, u)| {
+                !**u && c
+                    .class
+                    .as_ref()
+                    .is_some_and(|k| classes.contains(&class_name(k)))
+            })
             .map(|(c, _)| c.clone())
             .collect();
         BomCheck { lines, unexpected }
@@ -225,7 +242,11 @@ mod tests {
     fn counts_substrings_and_unexpected_parts() {
         let bom = Bom::from_toml("[[component]]\nclass = \"nic\"\nmanufacturer = \"intel\"\nmodel = \"X710\"\ncount = 2\n").unwrap();
         let seen = [
-            nic("Intel Corporation", "Ethernet Controller X710 for 10GbE SFP+", "0000:3b:00.0"),
+            nic(
+                "Intel Corporation",
+                "Ethernet Controller X710 for 10GbE SFP+",
+                "0000:3b:00.0",
+            ),
             nic("Realtek", "RTL8111", "0000:05:00.0"),
         ];
         let r = bom.check(&seen);
@@ -233,10 +254,14 @@ mod tests {
         assert!(!r.lines[0].ok());
         assert_eq!(r.unexpected.len(), 1);
         assert_eq!(r.unexpected[0].model.as_deref(), Some("RTL8111"));
-        let csv = Bom::from_csv("class,manufacturer,model,count\nnic,Intel,X710,2\nmemory,,,16\n").unwrap();
+        let csv = Bom::from_csv("class,manufacturer,model,count\nnic,Intel,X710,2\nmemory,,,16\n")
+            .unwrap();
         assert_eq!(csv.components.len(), 2);
         assert_eq!(csv.components[1].count, 16);
-        assert!(Bom::from_csv("class,count\nnic,two\n").unwrap_err().to_string().contains("line 2"));
+        assert!(Bom::from_csv("class,count\nnic,two\n")
+            .unwrap_err()
+            .to_string()
+            .contains("line 2"));
         assert!(Bom::from_toml("[[component]]\nclass = \"nic\"\ncolour = 1\n").is_err());
     }
 }

@@ -100,7 +100,10 @@ pub fn clean(value: Option<&str>, field: &str, placeholders: &mut Vec<String>) -
 /// 48-bit MAC or is all zeros / all ones.
 pub fn normalize_mac(text: &str) -> Option<String> {
     let hex: String = text.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-    let seps = text.chars().filter(|c| matches!(c, ':' | '-' | '.')).count();
+    let seps = text
+        .chars()
+        .filter(|c| matches!(c, ':' | '-' | '.'))
+        .count();
     if hex.len() != 12 || text.trim().len() != 12 + seps {
         return None;
     }
@@ -119,8 +122,14 @@ mod tests {
     #[test]
     fn placeholders_never_become_values() {
         let mut p = Vec::new();
-        assert_eq!(clean(Some("  X11DPH-T "), "model", &mut p).as_deref(), Some("X11DPH-T"));
-        assert_eq!(clean(Some("To be filled by O.E.M."), "serial", &mut p), None);
+        assert_eq!(
+            clean(Some("  X11DPH-T "), "model", &mut p).as_deref(),
+            Some("X11DPH-T")
+        );
+        assert_eq!(
+            clean(Some("To be filled by O.E.M."), "serial", &mut p),
+            None
+        );
         assert_eq!(clean(Some("0123456789"), "serial", &mut p), None);
         assert_eq!(clean(Some(""), "serial", &mut p), None);
         assert_eq!(clean(None, "serial", &mut p), None);
@@ -129,8 +138,14 @@ mod tests {
 
     #[test]
     fn macs_are_canonical() {
-        assert_eq!(normalize_mac("0C-C4-7A-11-22-33").as_deref(), Some("0c:c4:7a:11:22:33"));
-        assert_eq!(normalize_mac("0cc4.7a11.2233").as_deref(), Some("0c:c4:7a:11:22:33"));
+        assert_eq!(
+            normalize_mac("0C-C4-7A-11-22-33").as_deref(),
+            Some("0c:c4:7a:11:22:33")
+        );
+        assert_eq!(
+            normalize_mac("0cc4.7a11.2233").as_deref(),
+            Some("0c:c4:7a:11:22:33")
+        );
         assert_eq!(normalize_mac("00:00:00:00:00:00"), None);
         assert_eq!(normalize_mac("0c:c4:7a:11:22"), None);
         assert_eq!(normalize_mac("not a mac at all"), None);
