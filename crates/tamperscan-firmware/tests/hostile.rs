@@ -235,3 +235,61 @@ fn crc32_of(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn thousands_of_nested_sections_stop_at_the_depth_limit_without_overflowing_the_stack() {
+    // Uncompressed "compression" sections nested 5,000 deep inside one FFS file.
+    let mut inner = writer::ui_section("Deep");
+    for _ in 0..5000 {
+        let mut body = (inner.len() as u32).to_le_bytes().to_vec();
+        body.push(0); // not compressed
+        body.extend_from_slice(&inner);
+        inner = writer::section(0x01, &body);
+    }
+    let guid: tamperscan_bytes::Guid = "33333333-4444-4555-8666-777777777777".parse().unwrap();
+    let file = writer::ffs_file(guid, 0x07, &inner);
+    let vol = writer::volume(guid, &[file], 0x40000).unwrap();
+    let m = analyze(&vol, Limits::default());
+    assert!(
+        m.issues.iter().any(|i| i.kind == "nesting_too_deep"),
+        "{:?}",
+        m.issues
+    );
+    assert!(m.modules.iter().any(|x| x.guid == Some(guid)));
+}
+
+#[test]
+fn a_second_archive_member_of_the_same_name_is_not_hidden() {
+    let a = writer::tar(&[("image-rofs", b"genuine rootfs")]);
+    let mut b = writer::tar(&[
+        ("image-rofs", b"genuine rootfs"),
+        ("image-rofs", b"replacement!!"),
+    ]);
+    // Make the second member a "contiguous file" (typeflag 7), which extractors write too.
+    let second = 512 * 2;
+    b[second + 156] = b'7';
+    let sum: u32 = b[second..second + 512]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(x)
+            }
+        })
+        .sum();
+    b[second + 148..second + 156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let (ma, mb) = (
+        analyze(&a, Limits::default()),
+        analyze(&b, Limits::default()),
+    );
+    assert!(
+        mb.issues.iter().any(|i| i.kind == "duplicate_member"),
+        "{:?}",
+        mb.issues
+    );
+    let d = tamperscan_firmware::diff::diff(&ma, &mb);
+    assert!(d.has_differences());
+    assert_eq!(d.added.len(), 1, "{d:?}");
+}
