@@ -228,6 +228,19 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                 &bmc_image(model, fw),
             )?;
 
+            // Inventory as the host's own tools report it: dmidecode and lspci text.
+            let swapped_nic = m == 0 && i == 4;
+            write(
+                dir,
+                &format!("hosts/{host}/inventory/dmidecode.txt"),
+                dmidecode_text(model, &h).as_bytes(),
+            )?;
+            write(
+                dir,
+                &format!("hosts/{host}/inventory/lspci.txt"),
+                lspci_text(swapped_nic).as_bytes(),
+            )?;
+
             if let Some((attest, sig, ak)) = quote_for(&host, &quoted_log, &h.quote_nonce) {
                 write(dir, &format!("hosts/{host}/boot/quote.msg"), &attest)?;
                 write(dir, &format!("hosts/{host}/boot/quote.sig"), &sig)?;
@@ -321,6 +334,66 @@ fn write_boot_references(dir: &Path, planted: &mut Vec<Planted>) -> Result<(), D
         });
     }
     Ok(())
+}
+
+/// `dmidecode` output as the project writes it for a demo host (SMBIOS 3.3 layout; fictional
+/// vendor, part numbers in the style of real ones).
+fn dmidecode_text(model: &str, h: &HostSpec) -> String {
+    let mut t = String::from(
+        "# dmidecode 3.4\nGetting SMBIOS data from sysfs.\nSMBIOS 3.3.0 present.\n# SYNTHETIC: written by tamperscan demo\n\n",
+    );
+    let (product, board) = if model.starts_with("es-1u") {
+        ("ES-1U", "ESB-1U")
+    } else {
+        ("ES-2U", "ESB-2U")
+    };
+    let _ = write!(
+        t,
+        "Handle 0x0000, DMI type 0, 26 bytes\nBIOS Information\n\tVendor: Example Systems\n\tVersion: 2.1.7\n\tRelease Date: 03/14/2026\n\n\
+         Handle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tManufacturer: Example Systems\n\tProduct Name: {product}\n\tVersion: {model}\n\tSerial Number: {}\n\tUUID: {}\n\tSKU Number: {product}-STD\n\tFamily: Example Rack\n\n\
+         Handle 0x0002, DMI type 2, 15 bytes\nBase Board Information\n\tManufacturer: Example Systems\n\tProduct Name: {board}\n\tVersion: 1.02\n\tSerial Number: {}\n\tAsset Tag: Not Specified\n\n\
+         Handle 0x0003, DMI type 3, 22 bytes\nChassis Information\n\tManufacturer: Example Systems\n\tType: Rack Mount Chassis\n\tVersion: 1\n\tSerial Number: {}\n\n",
+        h.system_serial,
+        h.smbios_uuid,
+        h.board_serial,
+        h.board_serial.replace("ESB", "ESC"),
+    );
+    for (n, socket) in ["CPU1", "CPU2"].iter().enumerate() {
+        let _ = write!(
+            t,
+            "Handle 0x{:04X}, DMI type 4, 48 bytes\nProcessor Information\n\tSocket Designation: {socket}\n\tType: Central Processor\n\tManufacturer: Intel(R) Corporation\n\tVersion: Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz\n\tSerial Number: Not Specified\n\tPart Number: Not Specified\n\n",
+            0x10 + n
+        );
+    }
+    for n in 0..8 {
+        let _ = write!(
+            t,
+            "Handle 0x{:04X}, DMI type 17, 92 bytes\nMemory Device\n\tSize: 32 GB\n\tLocator: DIMM_{}{}\n\tBank Locator: NODE {}\n\tType: DDR4\n\tManufacturer: Samsung\n\tSerial Number: {:08X}\n\tPart Number: M393A4K40DB3-CWE\n\n",
+            0x20 + n,
+            ['A', 'B', 'C', 'D'][n % 4],
+            1 + n / 4,
+            n / 4,
+            fnv(&format!("{} dimm {n}", h.board_serial)) & 0xffff_ffff
+        );
+    }
+    t.push_str("Handle 0x0040, DMI type 127, 4 bytes\nEnd Of Table\n\n");
+    t
+}
+
+/// `lspci -nn` output for a demo host: the board's network adapters.
+fn lspci_text(swapped_nic: bool) -> String {
+    let mut t = String::from(
+        "00:00.0 Host bridge [0600]: Intel Corporation Ice Lake Memory Map/VT-d [8086:09a2] (rev 04)\n",
+    );
+    for f in 0..2 {
+        if swapped_nic {
+            // Not what was ordered: another vendor's adapter in the same slot.
+            let _ = writeln!(t, "3b:00.{f} Ethernet controller [0200]: Broadcom Inc. and subsidiaries BCM57416 NetXtreme-E Dual-Media 10G RDMA Ethernet Controller [14e4:16d8] (rev 01)");
+        } else {
+            let _ = writeln!(t, "3b:00.{f} Ethernet controller [0200]: Intel Corporation Ethernet Controller X710 for 10GbE SFP+ [8086:1572] (rev 02)");
+        }
+    }
+    t
 }
 
 /// What is planted in a host's firmware images.
