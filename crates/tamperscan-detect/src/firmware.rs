@@ -387,7 +387,6 @@ fn diff_findings(
             None,
         );
     }
-    drop(push);
     out.extend(free_space_findings(host, img, &d.free_space));
     out
 }

@@ -156,7 +156,7 @@ pub fn looks_like_volume(data: &[u8], at: usize) -> bool {
     let len = u64::from_le_bytes(h[0x20..0x28].try_into().unwrap_or([0; 8]));
     let hdr = u16::from_le_bytes([h[0x30], h[0x31]]);
     // Real headers (block map included) are well under 4 KiB.
-    if hdr < 0x48 || hdr > 0x1000 || u64::from(hdr) > len || !matches!(h[0x37], 1 | 2) {
+    if !(0x48..=0x1000).contains(&hdr) || u64::from(hdr) > len || !matches!(h[0x37], 1 | 2) {
         return false;
     }
     // A "_FVH" inside compressed or random data is common enough: take it for a volume when the
