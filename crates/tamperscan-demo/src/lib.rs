@@ -138,6 +138,12 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                         kind: "host.duplicate_identifier".into(),
                         description: "srv-b-05 reports the baseboard serial of srv-b-02: a board moved between servers or a cloned identity".into(),
                     });
+                    planted.push(Planted {
+                        host: victim.into(),
+                        layer: "inventory".into(),
+                        kind: "inventory.serial_seen_twice".into(),
+                        description: "the SMBIOS tables of srv-b-05 and srv-b-02 carry the same baseboard serial".into(),
+                    });
                 }
             }
             write(dir, &format!("hosts/{host}/host.toml"), h.toml().as_bytes())?;
@@ -356,7 +362,7 @@ fn dmidecode_text(model: &str, h: &HostSpec) -> String {
         h.system_serial,
         h.smbios_uuid,
         h.board_serial,
-        h.board_serial.replace("ESB", "ESC"),
+        format!("ESC{:08X}", fnv(&format!("{} chassis", h.smbios_uuid)) & 0xffff_ffff),
     );
     for (n, socket) in ["CPU1", "CPU2"].iter().enumerate() {
         let _ = write!(
@@ -373,7 +379,7 @@ fn dmidecode_text(model: &str, h: &HostSpec) -> String {
             ['A', 'B', 'C', 'D'][n % 4],
             1 + n / 4,
             n / 4,
-            fnv(&format!("{} dimm {n}", h.board_serial)) & 0xffff_ffff
+            fnv(&format!("{} dimm {n}", h.smbios_uuid)) & 0xffff_ffff
         );
     }
     t.push_str("Handle 0x0040, DMI type 127, 4 bytes\nEnd Of Table\n\n");

@@ -23,6 +23,7 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(crate::evidence::EvidenceDetector),
         Box::new(crate::boot::BootDetector),
         Box::new(crate::firmware::FirmwareDetector),
+        Box::new(crate::inventory::InventoryDetector),
     ]
 }
 

@@ -11,6 +11,7 @@ mod engine;
 mod evidence;
 mod firmware;
 mod host;
+mod inventory;
 
 pub use engine::{audit, detectors, Audit, Detector, HostReport};
 pub use tamperscan_fleet::Fleet;

@@ -228,3 +228,60 @@ fn firmware_modules_against_siblings_and_golden_images() {
     assert!(added[0].contains("'NetworkDxe'"), "{}", added[0]);
     assert!(!findings.iter().any(|f| f.kind.ends_with("_vs_siblings")));
 }
+
+fn dmidecode(board_serial: &str, dimms: usize, bios: &str) -> Vec<u8> {
+    let mut t = format!(
+        "# dmidecode 3.4\nSMBIOS 3.3.0 present.\n\nHandle 0x0000, DMI type 0, 26 bytes\nBIOS Information\n\tVendor: Example\n\tVersion: {bios}\n\nHandle 0x0002, DMI type 2, 15 bytes\nBase Board Information\n\tManufacturer: Example\n\tProduct Name: EB-1\n\tSerial Number: {board_serial}\n\n"
+    );
+    for n in 0..dimms {
+        t.push_str(&format!("Handle 0x{:04X}, DMI type 17, 92 bytes\nMemory Device\n\tSize: 32 GB\n\tLocator: DIMM{n}\n\tManufacturer: Samsung\n\tSerial Number: {board_serial}-{n}\n\n", 0x20 + n));
+    }
+    t.into_bytes()
+}
+
+#[test]
+fn inventory_against_host_toml_bom_fleet_and_siblings() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "models/m/bom.toml",
+        b"[[component]]\nclass = \"memory\"\ncount = 4\n",
+    );
+    for (h, serial, dimms, bios, declared) in [
+        ("a", "SN-A", 4, "1.2", "SN-A"),
+        ("b", "SN-B", 4, "1.2", "SN-OTHER"),
+        ("c", "SN-C", 3, "1.2", "SN-C"),
+        ("d", "SN-A", 4, "1.1", "SN-D"),
+        ("e", "SN-E", 4, "1.2", "SN-E"),
+    ] {
+        write(
+            r,
+            &format!("hosts/{h}/host.toml"),
+            format!("model = \"m\"\nboard_serial = \"{declared}\"\n").as_bytes(),
+        );
+        write(
+            r,
+            &format!("hosts/{h}/inventory/dmidecode.txt"),
+            &dmidecode(serial, dimms, bios),
+        );
+    }
+    let fleet = load(r, &|_, _| {}).unwrap();
+    let audit = audit(&fleet);
+    let has = |h: &str, k: &str| kinds_of(&audit, h).iter().any(|x| x == k);
+    assert!(
+        has("b", "inventory.identifier_mismatch"),
+        "{:?}",
+        kinds_of(&audit, "b")
+    );
+    assert!(has("d", "inventory.identifier_mismatch"));
+    assert!(has("a", "inventory.serial_seen_twice") && has("d", "inventory.serial_seen_twice"));
+    assert!(has("c", "inventory.bom_count_mismatch"));
+    assert!(has("c", "inventory.component_missing_vs_siblings"));
+    assert!(has("d", "inventory.firmware_differs_from_siblings"));
+    assert!(
+        kinds_of(&audit, "e").is_empty(),
+        "{:?}",
+        kinds_of(&audit, "e")
+    );
+}

@@ -13,6 +13,7 @@ pub mod boot_reference;
 mod config;
 mod error;
 pub mod firmware;
+pub mod inventory;
 mod layout;
 mod load;
 pub mod observe;

@@ -62,6 +62,8 @@ pub struct Model {
     pub boot_reference: Option<(String, crate::boot_reference::BootReference)>,
     /// Golden firmware images (`models/<name>/firmware/<slot>.bin`), analysed.
     pub firmware: Vec<crate::firmware::FirmwareImage>,
+    /// The bill of materials (`models/<name>/bom.toml` or `bom.csv`), with its path.
+    pub bom: Option<(String, tamperscan_inventory::bom::Bom)>,
 }
 
 /// One host and its evidence.
@@ -85,6 +87,8 @@ pub struct Host {
     pub quote: Option<crate::observe::QuoteObservation>,
     /// Its firmware images, analysed (sorted by path).
     pub firmware: Vec<crate::firmware::FirmwareImage>,
+    /// What its inventory evidence (SMBIOS, dmidecode, Redfish, lspci) says it is made of.
+    pub inventory: Option<crate::inventory::Inventory>,
 }
 
 /// Something in the fleet directory that tamperscan did not read, with the reason.
@@ -178,6 +182,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 notes: Vec::new(),
                 boot_reference: None,
                 firmware: Vec::new(),
+                bom: None,
             };
             (name.clone(), model)
         })
@@ -193,6 +198,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             notes: Vec::new(),
             boot_reference: None,
             firmware: Vec::new(),
+            bom: None,
         });
         let reference_path = root.join(&rel).join(BOOT_REFERENCE);
         match read_config(&reference_path) {
@@ -207,11 +213,32 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             Ok(None) => {}
             Err(e) => errors.push(e),
         }
+        for name in [crate::inventory::BOM_TOML, crate::inventory::BOM_CSV] {
+            let bom_path = root.join(&rel).join(name);
+            match read_config(&bom_path) {
+                Ok(Some(bytes)) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    match crate::inventory::parse_bom(name, &text) {
+                        Ok(bom) => model.bom = Some((format!("{rel}/{name}"), bom)),
+                        Err(e) => errors.push(FleetError::new(
+                            &bom_path,
+                            format!("{e} (format: see the README, bill of materials)"),
+                        )),
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
         let mut files = Vec::new();
         walk(&root.join(&rel), &rel, 0, &mut files, &mut model.notes);
         let pending = files
             .into_iter()
-            .filter(|(_, slot)| slot != BOOT_REFERENCE)
+            .filter(|(_, slot)| {
+                slot != BOOT_REFERENCE
+                    && slot != crate::inventory::BOM_TOML
+                    && slot != crate::inventory::BOM_CSV
+            })
             .filter_map(|(abs, slot)| {
                 let path = format!("{rel}/{slot}");
                 match classify(&slot) {
@@ -294,6 +321,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         .zip(host_files.into_par_iter())
         .for_each(|(host, files)| {
             let mut quote = crate::observe::QuoteParts::default();
+            let mut inventory = crate::inventory::InventoryParts::default();
             let model = host.config.model.as_ref().map(|(m, _)| m.as_str());
             let forbidden = model
                 .and_then(|m| forbidden.get(m))
@@ -301,10 +329,19 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             for f in &files {
                 let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
                 if let (Some(bytes), EvidenceStatus::Read) = (bytes, &item.status) {
-                    observe(host, &mut quote, &item, bytes, forbidden, &analyser);
+                    observe(
+                        host,
+                        &mut quote,
+                        &mut inventory,
+                        &item,
+                        bytes,
+                        forbidden,
+                        &analyser,
+                    );
                 }
                 host.evidence.push(item);
             }
+            host.inventory = inventory.finish();
             host.boot_logs.sort_by(|a, b| a.path.cmp(&b.path));
             host.quote = quote.verify(&host.boot_logs, host.config.quote_nonce.as_deref());
             host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
@@ -446,6 +483,7 @@ fn scan_host(root: &Path, dir: &str) -> ScannedHost {
         boot_logs: Vec::new(),
         quote: None,
         firmware: Vec::new(),
+        inventory: None,
     };
     Ok((host, pending))
 }
@@ -454,6 +492,7 @@ fn scan_host(root: &Path, dir: &str) -> ScannedHost {
 fn observe(
     host: &mut Host,
     quote: &mut crate::observe::QuoteParts,
+    inventory: &mut crate::inventory::InventoryParts,
     item: &EvidenceItem,
     bytes: Vec<u8>,
     forbidden: &BTreeSet<String>,
@@ -471,6 +510,10 @@ fn observe(
                 });
             }
         }
+        EvidenceKind::SmbiosBinary
+        | EvidenceKind::DmidecodeText
+        | EvidenceKind::LspciText
+        | EvidenceKind::RedfishResource => inventory.add(&item.kind, &item.path, bytes),
         EvidenceKind::EventLog => host
             .boot_logs
             .push(crate::observe::boot_log(&item.path, &bytes, forbidden)),
@@ -664,6 +707,8 @@ fn parsed(kind: &EvidenceKind) -> bool {
                 | EvidenceKind::TpmQuote
                 | EvidenceKind::AkPublic
                 | EvidenceKind::FirmwareImage { .. }
+                | EvidenceKind::SmbiosBinary
+                | EvidenceKind::RedfishResource
         )
 }
 

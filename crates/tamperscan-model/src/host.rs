@@ -147,9 +147,17 @@ pub fn is_placeholder(value: &str) -> bool {
     let mut symbols = lower
         .chars()
         .filter(|c| !matches!(c, '-' | ':' | '.' | ' '));
+    // Short runs of a digit other than 0 are real versions ("1.1", "2.2"): only runs of 4 or
+    // more, or of the symbols vendors use as filler (0, x, f, *, ?), count.
     match symbols.next() {
         None => true,
-        Some(first) => symbols.all(|c| c == first),
+        Some(first) => {
+            let rest: Vec<char> = symbols.collect();
+            // One character alone tells nothing apart either.
+            rest.is_empty()
+                || (rest.iter().all(|&c| c == first)
+                    && (rest.len() >= 3 || matches!(first, '0' | 'x' | 'f' | '*' | '?')))
+        }
     }
 }
 
@@ -191,5 +199,20 @@ mod tests {
         assert!(Identifier::new(IdentifierKind::BoardSerial, "To be filled by O.E.M.").is_none());
         let serial = Identifier::new(IdentifierKind::BoardSerial, " ZM19BS012345 ").unwrap();
         assert_eq!(serial.value, "ZM19BS012345");
+    }
+}
+
+#[cfg(test)]
+mod placeholder_versions {
+    use super::is_placeholder;
+
+    #[test]
+    fn short_versions_are_values_and_filler_is_not() {
+        for real in ["1.1", "2.2", "1.11", "A1"] {
+            assert!(!is_placeholder(real), "{real}");
+        }
+        for filler in ["x.x", "0", "00", "FF", "1111", "00:00:00:00:00:00", "*"] {
+            assert!(is_placeholder(filler), "{filler}");
+        }
     }
 }
