@@ -63,10 +63,8 @@ fn class_label(c: &Option<ComponentClass>) -> String {
 
 fn describe(c: &Component) -> String {
     let mut parts = vec![class_label(&c.class)];
-    for v in [&c.manufacturer, &c.model] {
-        if let Some(v) = v {
-            parts.push(v.clone());
-        }
+    for v in [&c.manufacturer, &c.model].into_iter().flatten() {
+        parts.push(v.clone());
     }
     if let Some(l) = &c.location {
         parts.push(format!("at {l}"));
@@ -262,6 +260,9 @@ fn version_key(v: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// One host's firmware version of one component.
+type Seen<'a> = (&'a HostId, String, &'a Inventory, &'a Component);
+
 /// Parts nobody else of the model has, parts most siblings have and this one lacks, and
 /// firmware versions that differ from the siblings' majority.
 fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
@@ -358,10 +359,7 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
             }
         }
         // Firmware versions per (signature, location) among hosts that have it.
-        let mut versions: BTreeMap<
-            (String, String),
-            Vec<(&HostId, String, &Inventory, &Component)>,
-        > = BTreeMap::new();
+        let mut versions: BTreeMap<(String, String), Vec<Seen<'_>>> = BTreeMap::new();
         for (h, inv) in &hosts {
             for c in &inv.components {
                 if let (Some(sig), Some(v)) = (signature(c), &c.firmware_version) {
