@@ -26,6 +26,7 @@ impl Detector for InventoryDetector {
             if let Some(inv) = &h.inventory {
                 out.extend(declared_vs_observed(h, inv));
                 out.extend(bom_findings(fleet, h, inv));
+                out.extend(certificate_findings(fleet, h, inv));
             }
         }
         out.extend(serials_seen_twice(fleet));
@@ -401,6 +402,166 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
                 out.push(f);
             }
         }
+    }
+    out
+}
+
+/// The host's TCG platform certificate (base and deltas): signed by the model's CA, a
+/// complete delta chain, and certified components against what the host reports, side by side.
+fn certificate_findings(fleet: &Fleet, h: &Host, inv: &Inventory) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let spec = || Reference::Specification {
+        name: "TCG Platform Certificate Profile".into(),
+    };
+    for (path, e) in &inv.platform_cert_errors {
+        let mut f = finding(
+            &h.id,
+            path,
+            "inventory.platform_cert_unreadable",
+            Severity::Medium,
+            format!("the platform certificate cannot be read ({e}); ask the vendor for it again"),
+            spec(),
+        );
+        f.observed = Some(e.clone());
+        out.push(f);
+    }
+    if inv.platform_certs.is_empty() {
+        return out;
+    }
+    let ca = h
+        .config
+        .model
+        .as_ref()
+        .and_then(|(m, _)| fleet.models.get(m))
+        .and_then(|m| m.platform_ca.as_ref());
+    if let Some((ca_path, ca)) = ca {
+        for (path, cert) in &inv.platform_certs {
+            let v = tamperscan_platcert::verify(cert, ca, None);
+            if !(v.signature_ok && v.issuer_matches && v.key_id_matches != Some(false)) {
+                let mut f = finding(
+                    &h.id,
+                    path,
+                    "inventory.platform_cert_not_signed_by_ca",
+                    Severity::High,
+                    format!("platform certificate {} does not verify against the model's CA {ca_path}: {}", cert.serial_hex(), v.reasons.join("; ")),
+                    Reference::Configuration { path: ca_path.clone() },
+                );
+                f.observed = Some(v.reasons.join("; "));
+                out.push(f);
+            }
+        }
+    }
+    let bases: Vec<&(String, tamperscan_platcert::PlatformCertificate)> = inv
+        .platform_certs
+        .iter()
+        .filter(|(_, c)| !c.is_delta())
+        .collect();
+    let deltas: Vec<tamperscan_platcert::PlatformCertificate> = inv
+        .platform_certs
+        .iter()
+        .filter(|(_, c)| c.is_delta())
+        .map(|(_, c)| c.clone())
+        .collect();
+    let Some((base_path, base)) = bases.first() else {
+        out.push(finding(&h.id, &inv.path, "inventory.platform_cert_chain_broken", Severity::High, "only delta platform certificates were found; the base certificate they amend is missing".into(), spec()));
+        return out;
+    };
+    let certified = match tamperscan_platcert::apply_deltas(base, &deltas) {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(finding(
+                &h.id,
+                base_path,
+                "inventory.platform_cert_chain_broken",
+                Severity::High,
+                format!("the delta certificates cannot be applied: {e}"),
+                spec(),
+            ));
+            return out;
+        }
+    };
+    for p in &certified.problems {
+        let mut f = finding(
+            &h.id,
+            base_path,
+            "inventory.platform_cert_chain_broken",
+            Severity::High,
+            format!("the platform certificate chain is broken: {p:?}"),
+            spec(),
+        );
+        f.observed = Some(format!("{p:?}"));
+        out.push(f);
+    }
+    let cmp = tamperscan_platcert::compare(&certified, &inv.components);
+    let label = |c: &Component| describe(c);
+    for m in &cmp.missing {
+        let mut f = finding(
+            &h.id,
+            base_path,
+            "inventory.platform_cert_component_missing",
+            Severity::High,
+            format!(
+                "the platform certificate lists {} but the server does not report it",
+                label(&m.component)
+            ),
+            spec(),
+        );
+        f.expected = Some(label(&m.component));
+        out.push(f);
+    }
+    for e in &cmp.extra {
+        let mut f = finding(
+            &h.id,
+            &inv.path,
+            "inventory.platform_cert_component_extra",
+            Severity::Medium,
+            format!(
+                "{} is in the server but not in its platform certificate",
+                label(&e.component)
+            ),
+            spec(),
+        );
+        f.observed = Some(label(&e.component));
+        f.location.at = e.component.source_ref.clone();
+        out.push(f);
+    }
+    for m in &cmp.mismatched {
+        for d in &m.fields {
+            let mut f = finding(
+                &h.id,
+                base_path,
+                "inventory.platform_cert_field_mismatch",
+                Severity::High,
+                format!(
+                    "{}: {} is certified as {:?} but the server reports {:?}",
+                    label(&m.pair.certified),
+                    d.field,
+                    d.certified,
+                    d.observed
+                ),
+                spec(),
+            );
+            f.expected = Some(d.certified.clone());
+            f.observed = Some(d.observed.clone());
+            f.location.at = format!("{} {}", m.pair.observed.source_ref, d.field);
+            out.push(f);
+        }
+    }
+    for d in &cmp.platform_differences {
+        let mut f = finding(
+            &h.id,
+            base_path,
+            "inventory.platform_cert_field_mismatch",
+            Severity::High,
+            format!(
+                "platform {} is certified as {:?} but the server reports {:?}",
+                d.field, d.certified, d.observed
+            ),
+            spec(),
+        );
+        f.expected = Some(d.certified.clone());
+        f.observed = Some(d.observed.clone());
+        out.push(f);
     }
     out
 }

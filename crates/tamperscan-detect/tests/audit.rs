@@ -285,3 +285,52 @@ fn inventory_against_host_toml_bom_fleet_and_siblings() {
         kinds_of(&audit, "e")
     );
 }
+
+#[test]
+fn platform_certificates_are_verified_and_compared() {
+    let Some(data) = tamperscan_testdata::data_dir() else {
+        return;
+    };
+    let laptop = data.join("inventory/tcg-platform-certs/hirs-ci-laptop/default");
+    let cert = fs::read(laptop.join("platformcerts/laptop.default.1.base.cer")).unwrap();
+    let ca = fs::read(laptop.join("trustcerts/ca.crt")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "models/m/platform-ca.crt", &ca);
+    write(r, "hosts/a/host.toml", b"model = \"m\"\n");
+    write(r, "hosts/a/inventory/platform-cert.der", &cert);
+    let mut bad = cert.clone();
+    let n = bad.len();
+    bad[n - 10] ^= 0x01; // inside the signature
+    write(r, "hosts/b/host.toml", b"model = \"m\"\n");
+    write(r, "hosts/b/inventory/platform-cert.der", &bad);
+    let fleet = load(r, &|_, _| {}).unwrap();
+    assert!(
+        fleet.hosts[0]
+            .inventory
+            .as_ref()
+            .unwrap()
+            .platform_certs
+            .len()
+            == 1
+    );
+    let audit = audit(&fleet);
+    let a = kinds_of(&audit, "a");
+    let b = kinds_of(&audit, "b");
+    assert!(
+        !a.iter()
+            .any(|k| k == "inventory.platform_cert_not_signed_by_ca"),
+        "{a:?}"
+    );
+    assert!(
+        b.iter()
+            .any(|k| k == "inventory.platform_cert_not_signed_by_ca"),
+        "{b:?}"
+    );
+    // The host reports nothing, so every certified component is missing, named.
+    assert!(
+        a.iter()
+            .any(|k| k == "inventory.platform_cert_component_missing"),
+        "{a:?}"
+    );
+}

@@ -52,6 +52,10 @@ pub struct Inventory {
     pub identifiers: ObservedIdentifiers,
     /// Problems reading the sources, with the file.
     pub issues: Vec<String>,
+    /// TCG platform certificates (`inventory/platform-cert*`): base and deltas, with their paths.
+    pub platform_certs: Vec<(String, tamperscan_platcert::PlatformCertificate)>,
+    /// Platform certificate files that could not be read, with why.
+    pub platform_cert_errors: Vec<(String, String)>,
 }
 
 /// Inventory files of one host, gathered while its evidence is read.
@@ -62,6 +66,7 @@ pub(crate) struct InventoryParts {
     lspci: Vec<(String, Vec<u8>)>,
     redfish: BTreeMap<String, Vec<u8>>,
     redfish_path: Option<String>,
+    certs: Vec<(String, Vec<u8>)>,
 }
 
 impl InventoryParts {
@@ -71,6 +76,7 @@ impl InventoryParts {
             EvidenceKind::SmbiosBinary => self.smbios.push((path.to_string(), bytes)),
             EvidenceKind::DmidecodeText => self.dmidecode.push((path.to_string(), bytes)),
             EvidenceKind::LspciText => self.lspci.push((path.to_string(), bytes)),
+            EvidenceKind::PlatformCertificate => self.certs.push((path.to_string(), bytes)),
             EvidenceKind::RedfishResource => {
                 // Keys relative to the capture root (`inventory/redfish/`).
                 let key = path
@@ -125,6 +131,27 @@ impl InventoryParts {
         if let Some(p) = &self.redfish_path {
             first.get_or_insert_with(|| p.clone());
         }
+        for (path, bytes) in &self.certs {
+            first.get_or_insert_with(|| path.clone());
+            match tamperscan_platcert::parse_all(bytes) {
+                Ok(all) => {
+                    let mut any = false;
+                    for p in all {
+                        if let Some(pc) = p.platform() {
+                            inv.platform_certs.push((path.clone(), pc.clone()));
+                            any = true;
+                        }
+                    }
+                    if !any {
+                        inv.platform_cert_errors.push((
+                            path.clone(),
+                            "holds no platform (attribute) certificate".into(),
+                        ));
+                    }
+                }
+                Err(e) => inv.platform_cert_errors.push((path.clone(), e.to_string())),
+            }
+        }
         inv.path = first?;
         Some(inv)
     }
@@ -147,4 +174,17 @@ fn smbios_ids(i: tamperscan_smbios::Identifiers) -> ObservedIdentifiers {
         smbios_uuid: i.smbios_uuid,
         bmc_macs: Vec::new(),
     }
+}
+
+/// Where a model keeps the CA that signs its platform certificates.
+pub const PLATFORM_CA: [&str; 4] = [
+    "platform-ca.pem",
+    "platform-ca.crt",
+    "platform-ca.der",
+    "platform-ca.cer",
+];
+
+/// Reads a model's platform certificate CA.
+pub(crate) fn parse_ca(bytes: &[u8]) -> Result<tamperscan_platcert::Certificate, String> {
+    tamperscan_platcert::parse_certificate(bytes).map_err(|e| e.to_string())
 }

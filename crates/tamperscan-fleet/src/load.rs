@@ -64,6 +64,8 @@ pub struct Model {
     pub firmware: Vec<crate::firmware::FirmwareImage>,
     /// The bill of materials (`models/<name>/bom.toml` or `bom.csv`), with its path.
     pub bom: Option<(String, tamperscan_inventory::bom::Bom)>,
+    /// The CA that signs its platform certificates (`models/<name>/platform-ca.pem`).
+    pub platform_ca: Option<(String, tamperscan_platcert::Certificate)>,
 }
 
 /// One host and its evidence.
@@ -183,6 +185,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 boot_reference: None,
                 firmware: Vec::new(),
                 bom: None,
+                platform_ca: None,
             };
             (name.clone(), model)
         })
@@ -199,6 +202,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             boot_reference: None,
             firmware: Vec::new(),
             bom: None,
+            platform_ca: None,
         });
         let reference_path = root.join(&rel).join(BOOT_REFERENCE);
         match read_config(&reference_path) {
@@ -230,6 +234,20 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 Err(e) => errors.push(e),
             }
         }
+        for name in crate::inventory::PLATFORM_CA {
+            let ca_path = root.join(&rel).join(name);
+            match read_config(&ca_path) {
+                Ok(Some(bytes)) => match crate::inventory::parse_ca(&bytes) {
+                    Ok(ca) => model.platform_ca = Some((format!("{rel}/{name}"), ca)),
+                    Err(e) => errors.push(FleetError::new(
+                        &ca_path,
+                        format!("is not an X.509 CA certificate: {e}"),
+                    )),
+                },
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
         let mut files = Vec::new();
         walk(&root.join(&rel), &rel, 0, &mut files, &mut model.notes);
         let pending = files
@@ -238,6 +256,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 slot != BOOT_REFERENCE
                     && slot != crate::inventory::BOM_TOML
                     && slot != crate::inventory::BOM_CSV
+                    && !crate::inventory::PLATFORM_CA.contains(&slot.as_str())
             })
             .filter_map(|(abs, slot)| {
                 let path = format!("{rel}/{slot}");
@@ -513,7 +532,8 @@ fn observe(
         EvidenceKind::SmbiosBinary
         | EvidenceKind::DmidecodeText
         | EvidenceKind::LspciText
-        | EvidenceKind::RedfishResource => inventory.add(&item.kind, &item.path, bytes),
+        | EvidenceKind::RedfishResource
+        | EvidenceKind::PlatformCertificate => inventory.add(&item.kind, &item.path, bytes),
         EvidenceKind::EventLog => host
             .boot_logs
             .push(crate::observe::boot_log(&item.path, &bytes, forbidden)),
@@ -709,6 +729,7 @@ fn parsed(kind: &EvidenceKind) -> bool {
                 | EvidenceKind::FirmwareImage { .. }
                 | EvidenceKind::SmbiosBinary
                 | EvidenceKind::RedfishResource
+                | EvidenceKind::PlatformCertificate
         )
 }
 
