@@ -10,6 +10,7 @@ mod boot_cmd;
 mod demo_cmd;
 mod firmware_cmd;
 mod html;
+mod inventory_cmd;
 mod term;
 mod text;
 mod wire;
@@ -72,6 +73,47 @@ enum Command {
     /// squashfs/cramfs/JFFS2 root filesystems) and stand-alone PE drivers.
     #[command(subcommand)]
     Firmware(FirmwareCommand),
+    /// Inventory: what a server reports it is made of, against its order and its TCG platform
+    /// certificate
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum InventoryCommand {
+    /// List the components one source reports
+    ///
+    /// PATH is an SMBIOS table (/sys/firmware/dmi/tables/DMI, dmidecode --dump-bin), dmidecode
+    /// text, lspci -vvnn/-nn/-vmm text, a Redfish capture directory (DMTF Redfish-Mockup-Creator
+    /// layout) or a TCG platform certificate (its certified components).
+    Show {
+        /// The source
+        path: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check what a server reports against a bill of materials and/or its platform certificate
+    ///
+    /// Prints certified and observed values side by side. Exits 0 when everything matches, 1 on
+    /// any difference, 2 on unreadable input.
+    Check {
+        /// The server's inventory sources (any of the kinds `inventory show` reads)
+        #[arg(required = true, value_name = "SOURCE")]
+        observed: Vec<PathBuf>,
+        /// Bill of materials (TOML or CSV; format in the README)
+        #[arg(long, value_name = "FILE")]
+        bom: Option<PathBuf>,
+        /// Platform certificate, base or delta (repeat for a chain, any order)
+        #[arg(long = "cert", value_name = "FILE")]
+        certs: Vec<PathBuf>,
+        /// The CA certificate that signs the platform certificates
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +331,24 @@ fn main() -> ExitCode {
             no_default_rules,
             format,
         }) => firmware_cmd::check(&image, rules.as_deref(), no_default_rules, format),
+        Command::Inventory(InventoryCommand::Show { path, format }) => {
+            inventory_cmd::show(&path, format)
+        }
+        Command::Inventory(InventoryCommand::Check {
+            observed,
+            bom,
+            certs,
+            ca,
+            format,
+        }) => inventory_cmd::check(
+            &inventory_cmd::CheckArgs {
+                observed: &observed,
+                bom: bom.as_deref(),
+                certs: &certs,
+                ca: ca.as_deref(),
+            },
+            format,
+        ),
         Command::Demo(args) => {
             demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
         }

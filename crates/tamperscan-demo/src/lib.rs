@@ -203,6 +203,19 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                     description: "the BMC image's FIT tree lists the injected sub-image and loads it in its configuration".into(),
                 });
             }
+            if m == 0 && i == 4 {
+                for (kind, what) in [
+                    ("inventory.component_not_in_siblings", "a NIC of another vendor sits where every sibling has the ordered Intel X710"),
+                    ("inventory.component_missing_vs_siblings", "the ordered Intel X710 NIC is gone from this server"),
+                ] {
+                    planted.push(Planted {
+                        host: host.clone(),
+                        layer: "inventory".into(),
+                        kind: kind.into(),
+                        description: what.into(),
+                    });
+                }
+            }
             if m == 0 && i == 5 {
                 fw = FirmwarePlant::KnownImplantModule;
                 for kind in ["firmware.rule_match", "firmware.module_added_vs_siblings"] {
@@ -353,6 +366,10 @@ fn dmidecode_text(model: &str, h: &HostSpec) -> String {
     } else {
         ("ES-2U", "ESB-2U")
     };
+    let chassis_serial = format!(
+        "ESC{:08X}",
+        fnv(&format!("{} chassis", h.smbios_uuid)) & 0xffff_ffff
+    );
     let _ = write!(
         t,
         "Handle 0x0000, DMI type 0, 26 bytes\nBIOS Information\n\tVendor: Example Systems\n\tVersion: 2.1.7\n\tRelease Date: 03/14/2026\n\n\
@@ -362,7 +379,7 @@ fn dmidecode_text(model: &str, h: &HostSpec) -> String {
         h.system_serial,
         h.smbios_uuid,
         h.board_serial,
-        format!("ESC{:08X}", fnv(&format!("{} chassis", h.smbios_uuid)) & 0xffff_ffff),
+        chassis_serial,
     );
     for (n, socket) in ["CPU1", "CPU2"].iter().enumerate() {
         let _ = write!(

@@ -73,6 +73,13 @@ fn describe(c: &Component) -> String {
     parts.join(" ")
 }
 
+/// A component's kind without its place: `nic Intel Corporation Ethernet Controller X710`.
+fn kind_of(c: &Component) -> String {
+    let mut parts = vec![class_label(&c.class)];
+    parts.extend([&c.manufacturer, &c.model].into_iter().flatten().cloned());
+    parts.join(" ")
+}
+
 /// What `host.toml` declares against what the server's own tables say.
 fn declared_vs_observed(h: &Host, inv: &Inventory) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -306,9 +313,11 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
                     continue;
                 };
                 let have = *o.value;
+                // Described from a host that has it (this one, or a sibling).
                 let example = inv
                     .components
                     .iter()
+                    .chain(hosts.iter().flat_map(|(_, i)| i.components.iter()))
                     .find(|c| signature(c).as_ref() == Some(sig));
                 let (kind, severity, summary) = if want == 0 {
                     let what = example.map(describe).unwrap_or_else(|| sig.clone());
@@ -325,7 +334,8 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
                         "inventory.component_missing_vs_siblings",
                         Severity::Medium,
                         format!(
-                            "{have} × {sig} where {} of {} {model} siblings have {want}",
+                            "this server has {have} × {} where {} of {} {model} siblings have {want}",
+                            example.map(kind_of).unwrap_or_else(|| sig.clone()),
                             o.differs_from, o.siblings
                         ),
                     )
@@ -334,7 +344,8 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
                         "inventory.component_extra_vs_siblings",
                         Severity::Medium,
                         format!(
-                            "{have} × {sig} where {} of {} {model} siblings have {want}",
+                            "this server has {have} × {} where {} of {} {model} siblings have {want}",
+                            example.map(kind_of).unwrap_or_else(|| sig.clone()),
                             o.differs_from, o.siblings
                         ),
                     )

@@ -125,11 +125,34 @@ impl InventoryParts {
                 Err(e) => inv.issues.push(format!("{path}: {e}")),
             }
         }
-        for (path, _) in &self.lspci {
+        if !self.redfish.is_empty() {
+            let path = self.redfish_path.clone().unwrap_or_default();
             first.get_or_insert_with(|| path.clone());
+            match tamperscan_redfish::parse_capture(&self.redfish) {
+                Ok(c) => {
+                    inv.components.extend(c.components);
+                    inv.identifiers.fill(ObservedIdentifiers {
+                        system_serial: c.identifiers.system_serial,
+                        board_serial: c.identifiers.board_serial,
+                        chassis_serial: c.identifiers.chassis_serial,
+                        smbios_uuid: c.identifiers.smbios_uuid,
+                        bmc_macs: c.identifiers.bmc_macs,
+                    });
+                    inv.issues
+                        .extend(c.issues.iter().map(|i| format!("{path}: {i:?}")));
+                }
+                Err(e) => inv.issues.push(format!("{path}: {e}")),
+            }
         }
-        if let Some(p) = &self.redfish_path {
-            first.get_or_insert_with(|| p.clone());
+        for (path, bytes) in &self.lspci {
+            first.get_or_insert_with(|| path.clone());
+            let text = String::from_utf8_lossy(bytes);
+            match tamperscan_redfish::parse_lspci(&text) {
+                Ok(devices) => inv
+                    .components
+                    .extend(tamperscan_redfish::to_components(&devices)),
+                Err(e) => inv.issues.push(format!("{path}: {e}")),
+            }
         }
         for (path, bytes) in &self.certs {
             first.get_or_insert_with(|| path.clone());
