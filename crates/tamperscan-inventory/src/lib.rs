@@ -6,6 +6,7 @@
 //! [`Component::placeholders`] so reports can still show what the source said.
 
 pub mod bom;
+pub mod query;
 
 use serde::Serialize;
 use tamperscan_model::is_placeholder;
