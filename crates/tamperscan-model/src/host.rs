@@ -126,6 +126,8 @@ pub fn is_placeholder(value: &str) -> bool {
         "not applicable",
         "not present",
         "none",
+        "empty",
+        "s/n",
         "n/a",
         "na",
         "null",
