@@ -91,8 +91,9 @@ pub fn execute(dir: &Path, output: &OutputArgs) -> anyhow::Result<Option<Outcome
             .db
             .clone()
             .unwrap_or_else(|| dir.join("tamperscan.db"));
+        let shown = tamperscan_store::redact(&db.to_string_lossy());
         let mut store = Store::open(&db).with_context(|| {
-            format!("cannot record the audit in {}; pass --db PATH to keep the store elsewhere, or --no-store", db.display())
+            format!("cannot record the audit in {shown}; pass --db PATH|URL to keep the store elsewhere, or --no-store")
         })?;
         let evidence: Vec<(&HostId, &[EvidenceItem])> = outcome
             .audit
@@ -110,7 +111,31 @@ pub fn execute(dir: &Path, output: &OutputArgs) -> anyhow::Result<Option<Outcome
         };
         let (id, since) = store
             .record(&record)
-            .with_context(|| format!("cannot record the audit in {}", db.display()))?;
+            .with_context(|| format!("cannot record the audit in {shown}"))?;
+        // Each host's components, so the store can answer "which servers had X, since when".
+        let inventories: Vec<(&str, Option<&str>, &[tamperscan_inventory::Component])> = fleet
+            .hosts
+            .iter()
+            .filter_map(|h| {
+                let inv = h.inventory.as_ref()?;
+                let sha = h
+                    .evidence
+                    .iter()
+                    .find(|e| e.path == inv.path)
+                    .and_then(|e| e.sha256.as_deref());
+                Some((h.id.0.as_str(), sha, inv.components.as_slice()))
+            })
+            .collect();
+        if !inventories.is_empty() {
+            store
+                .record_components(
+                    &outcome.audit.fleet,
+                    finished_at,
+                    concat!("tamperscan ", env!("CARGO_PKG_VERSION")),
+                    &inventories,
+                )
+                .with_context(|| format!("cannot record the inventory in {shown}"))?;
+        }
         outcome.audit_id = Some(id);
         outcome.since = since;
     }

@@ -9,6 +9,7 @@ mod audit_cmd;
 mod boot_cmd;
 mod demo_cmd;
 mod firmware_cmd;
+mod fleet_cmd;
 mod html;
 mod inventory_cmd;
 mod term;
@@ -55,7 +56,8 @@ enum Command {
     ///
     /// The fleet directory holds fleet.toml, models/<model>/ (references) and hosts/<host>/
     /// (host.toml and evidence); see the README for the layout. Each audit is recorded in a
-    /// SQLite store (FLEET_DIR/tamperscan.db unless --db or --no-store) so the next one can say
+    /// store (SQLite FLEET_DIR/tamperscan.db unless --db names another file or a postgres:// URL, or
+    /// --no-store) so the next one can say
     /// what is new.
     Audit(AuditArgs),
     /// Measured boot: read, replay and check TCG event logs
@@ -77,6 +79,35 @@ enum Command {
     /// certificate
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// The fleet's history in the store: which servers have, or had, a part
+    #[command(subcommand)]
+    Fleet(FleetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum FleetCommand {
+    /// Which servers have (or, with `since`, had) components matching a query: a recall list
+    ///
+    /// EXPR: conditions CLASS.FIELD OP VALUE joined by and/or/not and parentheses, optionally
+    /// ending in `since YYYY-MM-DD`, e.g.
+    ///   board.model = "X11DPH-T" and bmc.firmware.version < 1.73 since 2026-01-01
+    /// Classes: board, bmc, bios, nic, cpu, memory, storage, gpu, psu, tpm, cpld, system,
+    /// chassis. Fields: manufacturer, model, serial, revision, firmware.version, location.
+    /// Operators: = != ~ (contains) < <= > >= (version order). Exits 0 when no server matches,
+    /// 1 when some do, 2 on a bad query or store.
+    Query {
+        /// The query
+        expr: String,
+        /// The store: a SQLite file (FLEET_DIR/tamperscan.db) or a postgres:// URL
+        #[arg(long, value_name = "PATH|URL")]
+        db: PathBuf,
+        /// Only this fleet (by name) when the store holds several
+        #[arg(long)]
+        fleet: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = fleet_cmd::QueryFormat::Text)]
+        format: fleet_cmd::QueryFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,8 +302,8 @@ pub struct OutputArgs {
     /// Also write a self-contained HTML report to this file
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// The audit store (default: FLEET_DIR/tamperscan.db)
-    #[arg(long, value_name = "PATH", conflicts_with = "no_store")]
+    /// The store: a SQLite file or a postgres:// URL (default: FLEET_DIR/tamperscan.db)
+    #[arg(long, value_name = "PATH|URL", conflicts_with = "no_store")]
     db: Option<PathBuf>,
     /// Do not record this audit, and do not compare with the previous one
     #[arg(long)]
@@ -349,6 +380,12 @@ fn main() -> ExitCode {
             },
             format,
         ),
+        Command::Fleet(FleetCommand::Query {
+            expr,
+            db,
+            fleet,
+            format,
+        }) => fleet_cmd::run(&expr, &db, fleet.as_deref(), format),
         Command::Demo(args) => {
             demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
         }

@@ -8,12 +8,13 @@
 //! A condition is `CLASS.FIELD OP VALUE`. CLASS is a component class (`board`/`baseboard`,
 //! `bmc`, `bios`, `nic`, `cpu`, `memory`, `storage`, `storage_controller`, `gpu`, `psu`, `tpm`,
 //! `cpld`, `pcie`, `system`, `chassis`); FIELD is `manufacturer`, `model`, `serial`,
-//! `revision`, `firmware.version` (or `firmware`), `location`, `part_number`. OP is `=`, `!=`,
+//! `revision`, `firmware.version` (or `firmware`), `location`. OP is `=`, `!=`,
 //! `~` (contains, case-insensitive), or `<`, `<=`, `>`, `>=` (versions compared piece by piece,
 //! numbers as numbers: `1.9 < 1.10`). VALUE is a word or a "quoted string". Conditions combine
 //! with `and`, `or`, `not` and parentheses (`and` binds tighter than `or`). A host matches a
-//! condition when any of its components of that class does, at any time inside the window: the
-//! whole recorded history, or from `since YYYY-MM-DD` on.
+//! condition when any of its current components of that class does; with `since YYYY-MM-DD`,
+//! when any component it had at any time from that date on does (a part swapped out since still
+//! counts).
 
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -34,8 +35,6 @@ pub enum Field {
     FirmwareVersion,
     /// Slot or locator.
     Location,
-    /// Part number.
-    PartNumber,
 }
 
 /// A comparison.
@@ -206,7 +205,6 @@ fn field_of(path: &[&str]) -> Option<Field> {
         ["revision"] | ["version"] => Field::Revision,
         ["firmware"] | ["firmware", "version"] | ["firmware_version"] => Field::FirmwareVersion,
         ["location"] | ["slot"] => Field::Location,
-        ["part_number"] | ["part"] => Field::PartNumber,
         _ => return None,
     })
 }
@@ -289,7 +287,7 @@ impl Parser {
             return self.err(format!("{class:?} is not a component class (board, bmc, bios, nic, cpu, memory, storage, gpu, psu, tpm, cpld, system, chassis)"));
         };
         let Some(field) = field_of(rest) else {
-            return self.err(format!("{path:?}: the field after the class must be manufacturer, model, serial, revision, firmware.version, location or part_number"));
+            return self.err(format!("{path:?}: the field after the class must be manufacturer, model, serial, revision, firmware.version or location"));
         };
         self.pos += 1;
         let Some((_, Tok::Op(op))) = self.toks.get(self.pos).cloned() else {
