@@ -536,3 +536,52 @@ fn firmware_commands_as_a_user_runs_them() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
 }
+
+#[test]
+fn fleet_query_answers_from_the_audit_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = tamperscan(&["demo", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let db = out.join("tamperscan.db");
+    let db = db.to_str().unwrap();
+    let o = tamperscan(&[
+        "fleet",
+        "query",
+        "nic.model ~ broadcom",
+        "--db",
+        db,
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let csv = stdout(&o);
+    assert!(csv.starts_with("fleet,host,class,"), "{csv}");
+    assert_eq!(
+        csv.lines().filter(|l| l.contains("srv-a-04")).count(),
+        2,
+        "{csv}"
+    );
+    let o = tamperscan(&[
+        "fleet",
+        "query",
+        "board.serial = ESB7D3736A4 and bios.firmware >= 2.1",
+        "--db",
+        db,
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hosts: Vec<&str> = doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["srv-b-02", "srv-b-05"]);
+    let o = tamperscan(&["fleet", "query", "gpu.model ~ h100", "--db", db]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = tamperscan(&["fleet", "query", "board.colour = red", "--db", db]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("column 1"), "{}", stderr(&o));
+}

@@ -17,6 +17,7 @@ mod testing;
 
 mod components;
 mod db;
+pub mod query;
 
 pub use components::{class_name, ComponentRow, Field, HistoryRow, Op, RecordedComponents};
 pub use db::{redact, DbError};
