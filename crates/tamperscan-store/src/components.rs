@@ -404,6 +404,9 @@ impl Store {
         }
         inserted += insert_rows(&mut tx, &values)?;
         tx.commit()?;
+        // Fresh statistics, so both planners pick the (class, host) and LOWER(...) indexes
+        // for fleet queries instead of scanning a class.
+        self.db.execute("ANALYZE components", &[])?;
         Ok(inserted)
     }
 
@@ -460,6 +463,59 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         // Sorted here, not by ORDER BY: PostgreSQL's collation would order text differently.
         out.sort_by(|a, b| (&a.host, a.id).cmp(&(&b.host, b.id)));
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// The rows of `class` valid in the window (current rows only without `since`), for
+    /// evaluating a condition on `field`. `eq` narrows in SQL to rows whose field equals it, case-insensitively (indexed);
+    /// `hosts` keeps only those hosts (looked up through the (class, host) index, 500 at a
+    /// time), which is how a conjunction reads only the rows of hosts its first equality left.
+    pub fn field_values(
+        &mut self,
+        fleet: Option<&str>,
+        class: &str,
+        field: Field,
+        eq: Option<&str>,
+        since: Option<SystemTime>,
+        hosts: Option<&[String]>,
+    ) -> Result<Vec<ComponentRow>, StoreError> {
+        let chunks: Vec<Option<&[String]>> = match hosts {
+            None => vec![None],
+            Some(h) => h.chunks(2000).map(Some).collect(),
+        };
+        let mut out = Vec::new();
+        for chunk in chunks {
+            let column = field.name();
+            let mut params: Vec<Value> = vec![class.into()];
+            let mut sql = format!("SELECT {SELECT_COLUMNS} FROM components WHERE class = $1");
+            if let Some(chunk) = chunk {
+                let marks: Vec<String> = chunk
+                    .iter()
+                    .map(|h| push_param(&mut params, h.as_str().into()))
+                    .collect();
+                sql.push_str(&format!(" AND host IN ({})", marks.join(", ")));
+            }
+            if let Some(fleet) = fleet {
+                let p = push_param(&mut params, fleet.into());
+                sql.push_str(&format!(" AND fleet = {p}"));
+            }
+            if let Some(v) = eq {
+                let p = push_param(&mut params, v.to_lowercase().into());
+                sql.push_str(&format!(" AND LOWER({column}) = {p}"));
+            }
+            match since {
+                Some(since) => {
+                    let p = push_param(&mut params, rfc3339(since).into());
+                    sql.push_str(&format!(" AND (valid_to IS NULL OR valid_to >= {p})"));
+                }
+                None => sql.push_str(" AND valid_to IS NULL"),
+            }
+            for r in self.db.query(&sql, &params)? {
+                out.push(ComponentRow::from_row(&r)?);
+            }
+        }
         Ok(out)
     }
 }

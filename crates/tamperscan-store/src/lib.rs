@@ -188,6 +188,14 @@ CREATE INDEX components_fleet_class_firmware ON components (fleet, class, firmwa
 CREATE INDEX components_serial ON components (serial);
 CREATE INDEX components_host ON components (host);
 "#,
+    // Case-insensitive lookups (fleet queries compare text as people type it).
+    r#"
+CREATE INDEX components_class_lower_model ON components (class, LOWER(model));
+CREATE INDEX components_class_lower_serial ON components (class, LOWER(serial));
+CREATE INDEX components_class_lower_manufacturer ON components (class, LOWER(manufacturer));
+CREATE INDEX components_class_lower_firmware ON components (class, LOWER(firmware_version));
+CREATE INDEX components_class_host ON components (class, host);
+"#,
 ];
 
 /// The table that records which migrations ran, on both backends.
@@ -668,13 +676,13 @@ mod tests {
 
     fn migrations_are_recorded_once(db: &TestDb) {
         let mut store = db.open();
-        assert_eq!(versions(&mut store), [1, 2]);
+        assert_eq!(versions(&mut store), [1, 2, 3]);
         drop(store);
         let mut store = db.open();
-        assert_eq!(versions(&mut store), [1, 2]);
+        assert_eq!(versions(&mut store), [1, 2, 3]);
         if !db.is_postgres() {
             let v = store.db.query("PRAGMA user_version", &[]).unwrap();
-            assert_eq!(v[0].int(0).unwrap(), 2);
+            assert_eq!(v[0].int(0).unwrap(), 3);
         }
     }
 
@@ -694,7 +702,7 @@ mod tests {
                 err,
                 StoreError::TooNew {
                     found: 99,
-                    known: 2,
+                    known: 3,
                     ..
                 }
             ),
@@ -838,7 +846,7 @@ PRAGMA user_version = 1;
             .unwrap();
         }
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(versions(&mut store), [1, 2]);
+        assert_eq!(versions(&mut store), [1, 2, 3]);
         let h1 = HostId("h1".into());
         let ev = [item("hosts/h1/bmc.bin", "bb")];
         let hosts = [(&h1, &ev[..])];
@@ -866,7 +874,7 @@ PRAGMA user_version = 1;
         let v: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 2);
+        assert_eq!(v, Store::SCHEMA_VERSION);
     }
 
     #[test]

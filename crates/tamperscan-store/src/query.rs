@@ -54,7 +54,27 @@ fn to_store(f: Field) -> crate::Field {
 /// Matching hosts by (fleet, host), with the components that satisfied a condition.
 pub type Matches = BTreeMap<(String, String), Vec<ComponentRow>>;
 
-/// Evaluates a query against the store and returns the matching hosts with their evidence.
+/// The conditions of a pure conjunction (`a and b and c`), or `None`.
+fn conjunction(e: &query::Expr) -> Option<Vec<&Condition>> {
+    match e {
+        query::Expr::Cond(c) => Some(vec![c]),
+        query::Expr::And(a, b) => {
+            let mut v = conjunction(a)?;
+            v.extend(conjunction(b)?);
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+/// Evaluates a query against the store and returns the matching hosts with the component rows
+/// that satisfied its conditions.
+///
+/// Each condition reads only id, host and the tested field of the rows of its class in the
+/// time window; equality is narrowed in SQL (case-insensitive, indexed). In a pure
+/// conjunction, the first equality condition also narrows every other condition to the hosts
+/// that satisfy it (a semi-join), so `board.model = X and bmc.firmware < V` reads the BMC rows
+/// of X boards only. Version order and `~` are evaluated here, the same on both backends.
 pub fn evaluate(
     store: &mut Store,
     text: &str,
@@ -65,44 +85,62 @@ pub fn evaluate(
         Some(d) => Some(date_start(d).ok_or_else(|| QueryFailure::Date(d.clone()))?),
         None => None,
     };
-    // Each class's rows once; conditions are evaluated on them (case-insensitive equality,
-    // version order), the store narrowing by class and time window.
-    let mut rows_of: BTreeMap<String, Vec<ComponentRow>> = BTreeMap::new();
-    for c in q.expr.conditions() {
-        if !rows_of.contains_key(&c.class) {
-            let rows = store
-                .components_matching(fleet, &c.class, &[], since)
-                .map_err(QueryFailure::Store)?;
-            rows_of.insert(c.class.clone(), rows);
-        }
-    }
-    let key = |r: &ComponentRow| (r.fleet.clone(), r.host.clone());
-    let universe: BTreeSet<(String, String)> = rows_of.values().flatten().map(key).collect();
+    let conditions = q.expr.conditions();
+    // In a pure conjunction, the first equality is read first; the other conditions then read
+    // only the hosts it left (a recall of one board model reads that model's BMC rows only).
+    let anchor: Option<&Condition> =
+        conjunction(&q.expr).and_then(|all| all.into_iter().find(|c| c.op == query::Op::Eq));
+    let mut order: Vec<&Condition> = Vec::new();
+    order.extend(anchor);
+    order.extend(
+        conditions
+            .iter()
+            .copied()
+            .filter(|c| !anchor.is_some_and(|a| std::ptr::eq(a, *c))),
+    );
+    let key = |v: &ComponentRow| (v.fleet.clone(), v.host.clone());
+    let mut universe: BTreeSet<(String, String)> = BTreeSet::new();
     let mut satisfied: Vec<(&Condition, Matches)> = Vec::new();
-    for c in q.expr.conditions() {
-        let mut hits: BTreeMap<(String, String), Vec<ComponentRow>> = BTreeMap::new();
-        for r in rows_of.get(&c.class).into_iter().flatten() {
-            if c.holds(r.field(to_store(c.field))) {
-                hits.entry(key(r)).or_default().push(r.clone());
+    let mut narrowed: Option<Vec<String>> = None;
+    for c in order {
+        let eq = (c.op == query::Op::Eq).then_some(c.value.as_str());
+        let values = store
+            .field_values(
+                fleet,
+                &c.class,
+                to_store(c.field),
+                eq,
+                since,
+                narrowed.as_deref(),
+            )
+            .map_err(QueryFailure::Store)?;
+        let mut hits: Matches = BTreeMap::new();
+        for v in values {
+            universe.insert(key(&v));
+            if c.holds(v.field(to_store(c.field))) {
+                hits.entry(key(&v)).or_default().push(v);
             }
+        }
+        if anchor.is_some_and(|a| std::ptr::eq(a, c)) {
+            let mut hosts: Vec<String> = hits.keys().map(|(_, h)| h.clone()).collect();
+            hosts.dedup();
+            narrowed = Some(hosts);
         }
         satisfied.push((c, hits));
     }
-    let mut out = BTreeMap::new();
+    // Conditions are found by identity: the same text twice is two conditions.
+    let hits_of = |c: &Condition| {
+        satisfied
+            .iter()
+            .find(|(k, _)| std::ptr::eq(*k, c))
+            .map(|(_, m)| m)
+    };
+    let mut out: Matches = BTreeMap::new();
     for host in universe {
-        // Conditions are found by identity: the same text twice is two conditions.
-        let hits_of = |c: &Condition| {
-            satisfied
-                .iter()
-                .find(|(k, _)| std::ptr::eq(*k, c))
-                .map(|(_, m)| m)
-        };
         let holds = |c: &Condition| hits_of(c).is_some_and(|m| m.contains_key(&host));
         if q.expr.eval(&holds) {
-            let mut evidence: Vec<ComponentRow> = q
-                .expr
-                .conditions()
-                .into_iter()
+            let mut evidence: Vec<ComponentRow> = conditions
+                .iter()
                 .filter_map(|c| hits_of(c).and_then(|m| m.get(&host)))
                 .flatten()
                 .cloned()
