@@ -276,6 +276,29 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
         &format!("models/{first_model}/firmware/bmc.bin"),
         &bmc_image(first_model, FirmwarePlant::Genuine),
     )?;
+    // What was ordered for every server of both models.
+    for (model, ..) in MODELS {
+        write(
+            dir,
+            &format!("models/{model}/bom.toml"),
+            b"# SYNTHETIC bill of materials of the demo fleet.\n\
+              [[component]]\nclass = \"cpu\"\nmanufacturer = \"Intel\"\nmodel = \"Gold 6338\"\ncount = 2\n\n\
+              [[component]]\nclass = \"memory\"\nmanufacturer = \"Samsung\"\ncount = 8\n\n\
+              [[component]]\nclass = \"nic\"\nmodel = \"Intel Corporation Ethernet Controller X710\"\ncount = 2\n",
+        )?;
+    }
+    planted.push(Planted {
+        host: "srv-a-04".into(),
+        layer: "inventory".into(),
+        kind: "inventory.bom_count_mismatch".into(),
+        description: "the order lists two Intel X710 NICs; none arrived".into(),
+    });
+    planted.push(Planted {
+        host: "srv-a-04".into(),
+        layer: "inventory".into(),
+        kind: "inventory.bom_unexpected_component".into(),
+        description: "a NIC the order does not list".into(),
+    });
     planted.sort();
     let marker = MarkerFile {
         note: "Written by `tamperscan demo`. Everything in this directory is synthetic.".into(),
