@@ -33,6 +33,7 @@ pub mod platform_configuration;
 pub mod registry;
 pub mod time;
 pub mod verify;
+pub mod writer;
 pub mod x509;
 
 pub use compare::{compare, Comparison};
