@@ -141,7 +141,9 @@ fn read_source(path: &Path) -> anyhow::Result<Shown> {
             issues,
         ));
     }
-    if bytes.starts_with(b"-----BEGIN") || bytes.starts_with(&[0x30]) {
+    // PEM, or DER (a SEQUENCE that is not text: lspci lines start with '0' = 0x30 too).
+    let is_text = std::str::from_utf8(&bytes).is_ok();
+    if bytes.starts_with(b"-----BEGIN") || (bytes.starts_with(&[0x30]) && !is_text) {
         let all = tamperscan_platcert::parse_all(&bytes)
             .with_context(|| format!("{} is not a certificate", path.display()))?;
         let mut components = Vec::new();

@@ -585,3 +585,45 @@ fn fleet_query_answers_from_the_audit_history() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("column 1"), "{}", stderr(&o));
 }
+
+#[test]
+fn inventory_show_reads_each_kind_of_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = demo_fleet(dir.path());
+    for (file, source, class) in [
+        ("dmidecode.txt", "dmidecode", "baseboard"),
+        ("lspci.txt", "lspci", "nic"),
+    ] {
+        let path = fleet.join("hosts/srv-a-01/inventory").join(file);
+        let o = tamperscan(&[
+            "inventory",
+            "show",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", stderr(&o));
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(doc["source"], source);
+        assert!(
+            doc["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["class"] == class),
+            "{file}"
+        );
+    }
+    let o = tamperscan(&[
+        "inventory",
+        "check",
+        fleet
+            .join("hosts/srv-a-04/inventory/lspci.txt")
+            .to_str()
+            .unwrap(),
+        "--bom",
+        fleet.join("models/es-1u-r1/bom.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("UNEXPECTED"), "{}", stdout(&o));
+}
