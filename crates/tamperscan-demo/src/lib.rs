@@ -110,6 +110,7 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
     }
     write(dir, "fleet.toml", fleet.as_bytes())?;
 
+    let ca = platform_ca();
     for (m, (model, ..)) in MODELS.iter().enumerate() {
         let letter = if m == 0 { 'a' } else { 'b' };
         for i in 1..=per_model {
@@ -259,6 +260,12 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
                 &format!("hosts/{host}/inventory/lspci.txt"),
                 lspci_text(swapped_nic).as_bytes(),
             )?;
+            // The factory's platform certificate: what this server was built with.
+            write(
+                dir,
+                &format!("hosts/{host}/inventory/platform-cert.der"),
+                &platform_certificate(&ca, model, &h, i as u64),
+            )?;
 
             if let Some((attest, sig, ak)) = quote_for(&host, &quoted_log, &h.quote_nonce) {
                 write(dir, &format!("hosts/{host}/boot/quote.msg"), &attest)?;
@@ -276,8 +283,13 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
         &format!("models/{first_model}/firmware/bmc.bin"),
         &bmc_image(first_model, FirmwarePlant::Genuine),
     )?;
-    // What was ordered for every server of both models.
+    // What was ordered for every server of both models, and who signs their certificates.
     for (model, ..) in MODELS {
+        write(
+            dir,
+            &format!("models/{model}/platform-ca.der"),
+            &ca.ca_certificate_der(),
+        )?;
         write(
             dir,
             &format!("models/{model}/bom.toml"),
@@ -286,6 +298,23 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
               [[component]]\nclass = \"memory\"\nmanufacturer = \"Samsung\"\ncount = 8\n\n\
               [[component]]\nclass = \"nic\"\nmodel = \"Intel Corporation Ethernet Controller X710\"\ncount = 2\n",
         )?;
+    }
+    for (kind, what) in [
+        (
+            "inventory.platform_cert_component_missing",
+            "the platform certificate lists two Intel X710 NICs the server no longer has",
+        ),
+        (
+            "inventory.platform_cert_component_extra",
+            "the server has a NIC its platform certificate does not list",
+        ),
+    ] {
+        planted.push(Planted {
+            host: "srv-a-04".into(),
+            layer: "inventory".into(),
+            kind: kind.into(),
+            description: what.into(),
+        });
     }
     planted.push(Planted {
         host: "srv-a-04".into(),
@@ -426,11 +455,81 @@ fn dmidecode_text(model: &str, h: &HostSpec) -> String {
     t
 }
 
+/// The demo fleet's (fictional) platform certificate CA.
+fn platform_ca() -> tamperscan_platcert::writer::DemoCa {
+    let mut seed = [0u8; 32];
+    for (slot, b) in seed
+        .iter_mut()
+        .zip("SYNTHETIC tamperscan demo platform CA".bytes())
+    {
+        *slot = b;
+    }
+    tamperscan_platcert::writer::DemoCa::new(seed, "SYNTHETIC Example Systems Platform CA")
+}
+
+/// The TCG component class (registry 2.23.133.18.3.1) the certificate uses for a class.
+fn tcg_class(c: &tamperscan_inventory::ComponentClass) -> Option<u32> {
+    use tamperscan_inventory::ComponentClass as C;
+    Some(match c {
+        C::Baseboard => 0x0003_0003,
+        C::Chassis => 0x0002_0001,
+        C::Bios => 0x0013_0003,
+        C::Cpu => 0x0001_0002,
+        C::Memory => 0x0006_0004,
+        C::Nic => 0x0009_0002,
+        C::PowerSupply => 0x000A_0002,
+        _ => return None,
+    })
+}
+
+/// A base platform certificate for a demo host, listing what the factory built: the genuine
+/// tables of its model (read back with the project's own parsers), signed by the demo CA.
+fn platform_certificate(
+    ca: &tamperscan_platcert::writer::DemoCa,
+    model: &str,
+    h: &HostSpec,
+    serial: u64,
+) -> Vec<u8> {
+    use tamperscan_platcert::writer::{ComponentSpec, PlatformSpec};
+    let mut built = Vec::new();
+    let dmi = dmidecode_text(model, h);
+    if let Ok(d) = tamperscan_smbios::parse_dmidecode_text(&dmi) {
+        built.extend(tamperscan_smbios::to_components(&d));
+    }
+    if let Ok(devices) = tamperscan_redfish::parse_lspci(&lspci_text(false)) {
+        built.extend(tamperscan_redfish::to_components(&devices));
+    }
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let system = built
+        .iter()
+        .find(|c| c.class == Some(tamperscan_inventory::ComponentClass::System));
+    let platform = PlatformSpec {
+        manufacturer: system.map(|s| text(&s.manufacturer)).unwrap_or_default(),
+        model: system.map(|s| text(&s.model)).unwrap_or_default(),
+        version: model.to_string(),
+        serial: system
+            .and_then(|s| s.serial.clone())
+            .unwrap_or_else(|| "Not Specified".into()),
+    };
+    let components: Vec<ComponentSpec> = built
+        .iter()
+        .filter_map(|c| {
+            let class_value = tcg_class(c.class.as_ref()?)?;
+            Some(ComponentSpec {
+                class_value,
+                manufacturer: text(&c.manufacturer),
+                model: text(&c.model),
+                serial: c.serial.clone(),
+                revision: c.revision.clone().or_else(|| c.firmware_version.clone()),
+            })
+        })
+        .collect();
+    ca.platform_certificate_der(&platform, &components, 0x1000 + serial)
+}
+
 /// `lspci -nn` output for a demo host: the board's network adapters.
 fn lspci_text(swapped_nic: bool) -> String {
-    let mut t = String::from(
-        "00:00.0 Host bridge [0600]: Intel Corporation Ice Lake Memory Map/VT-d [8086:09a2] (rev 04)\n",
-    );
+    let mut t = String::new();
     for f in 0..2 {
         if swapped_nic {
             // Not what was ordered: another vendor's adapter in the same slot.
