@@ -16,7 +16,7 @@ use tamperscan_tcg::{
 const LOG_SIZE_LIMIT: u64 = 4 * MAX_EVENT_SIZE;
 
 /// One pretty JSON document and a newline.
-fn write_json(out: &mut impl Write, doc: &impl Serialize) -> anyhow::Result<()> {
+pub(crate) fn write_json(out: &mut impl Write, doc: &impl Serialize) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, doc)?;
     writeln!(out)?;
     Ok(())

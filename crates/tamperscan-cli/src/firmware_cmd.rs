@@ -1,5 +1,6 @@
 //! `tamperscan firmware manifest|diff|check`: one firmware image at a time.
 
+use crate::boot_cmd::write_json;
 use crate::{Format, EXIT_FINDINGS, EXIT_PASS};
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -12,12 +13,6 @@ use tamperscan_firmware::{analyze, Limits, Manifest};
 /// The largest image read: SPI flash parts top out at 64 MiB today; four times that leaves room
 /// for dumps of several chips concatenated.
 pub const IMAGE_SIZE_LIMIT: u64 = 256 << 20;
-
-fn write_json(out: &mut impl Write, doc: &impl Serialize) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, doc)?;
-    writeln!(out)?;
-    Ok(())
-}
 
 /// Reads an image, refusing what no flash part holds.
 pub fn read_image(path: &Path) -> anyhow::Result<Vec<u8>> {

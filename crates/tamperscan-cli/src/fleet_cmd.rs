@@ -74,8 +74,7 @@ pub fn run(text: &str, db: &Path, fleet: Option<&str>, format: QueryFormat) -> a
                     })
                     .collect(),
             };
-            serde_json::to_writer_pretty(&mut out, &answer)?;
-            writeln!(out)?;
+            crate::boot_cmd::write_json(&mut out, &answer)?;
         }
         QueryFormat::Csv => {
             writeln!(out, "fleet,host,class,manufacturer,model,serial,revision,firmware_version,location,first_seen,last_seen,valid_to")?;

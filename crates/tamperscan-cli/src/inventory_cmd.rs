@@ -1,6 +1,7 @@
 //! `tamperscan inventory show|check`: what a server reports it is made of, and whether that is
 //! what was ordered and certified.
 
+use crate::boot_cmd::write_json;
 use crate::{Format, EXIT_FINDINGS, EXIT_PASS};
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -14,12 +15,6 @@ use tamperscan_inventory::Component;
 const FILE_LIMIT: u64 = 64 << 20;
 /// Files read from one Redfish capture directory.
 const MAX_CAPTURE_FILES: usize = 20_000;
-
-fn write_json(out: &mut impl Write, doc: &impl Serialize) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, doc)?;
-    writeln!(out)?;
-    Ok(())
-}
 
 fn read_limited(path: &Path) -> anyhow::Result<Vec<u8>> {
     let file =
@@ -45,6 +40,17 @@ struct Ids {
     board_serial: Option<String>,
     chassis_serial: Option<String>,
     smbios_uuid: Option<String>,
+}
+
+impl From<tamperscan_smbios::Identifiers> for Ids {
+    fn from(i: tamperscan_smbios::Identifiers) -> Ids {
+        Ids {
+            system_serial: i.system_serial,
+            board_serial: i.board_serial,
+            chassis_serial: i.chassis_serial,
+            smbios_uuid: i.smbios_uuid,
+        }
+    }
 }
 
 /// One source read.
@@ -126,13 +132,7 @@ fn read_source(path: &Path) -> anyhow::Result<Shown> {
     {
         let s = tamperscan_smbios::parse_binary(&bytes)
             .with_context(|| format!("{} is not an SMBIOS table", path.display()))?;
-        let i = tamperscan_smbios::identifiers(&s);
-        let ids = Ids {
-            system_serial: i.system_serial,
-            board_serial: i.board_serial,
-            chassis_serial: i.chassis_serial,
-            smbios_uuid: i.smbios_uuid,
-        };
+        let ids = Ids::from(tamperscan_smbios::identifiers(&s));
         let issues = s.issues.iter().map(|i| format!("{i:?}")).collect();
         return Ok(shown(
             "smbios",
@@ -176,13 +176,7 @@ fn read_source(path: &Path) -> anyhow::Result<Shown> {
     let d = tamperscan_smbios::parse_dmidecode_text(&text).with_context(|| {
         format!("{} is none of: SMBIOS table, dmidecode or lspci text, Redfish capture directory, platform certificate", path.display())
     })?;
-    let i = tamperscan_smbios::identifiers(&d);
-    let ids = Ids {
-        system_serial: i.system_serial,
-        board_serial: i.board_serial,
-        chassis_serial: i.chassis_serial,
-        smbios_uuid: i.smbios_uuid,
-    };
+    let ids = Ids::from(tamperscan_smbios::identifiers(&d));
     let issues = d.issues.iter().map(|i| format!("{i:?}")).collect();
     Ok(shown(
         "dmidecode",
@@ -197,11 +191,9 @@ fn opt(v: &Option<String>) -> &str {
 }
 
 fn class(c: &Component) -> String {
-    match &c.class {
-        Some(tamperscan_inventory::ComponentClass::Other(s)) => s.clone(),
-        Some(k) => format!("{k:?}").to_lowercase(),
-        None => "?".into(),
-    }
+    c.class
+        .as_ref()
+        .map_or_else(|| "?".into(), |k| k.name().to_string())
 }
 
 fn write_components(out: &mut impl Write, components: &[Component]) -> anyhow::Result<()> {

@@ -56,8 +56,7 @@ fn finding(
 
 fn class_label(c: &Option<ComponentClass>) -> String {
     match c {
-        Some(ComponentClass::Other(s)) => s.clone(),
-        Some(c) => format!("{c:?}").to_lowercase(),
+        Some(c) => c.name().to_string(),
         None => "component".into(),
     }
 }
@@ -90,28 +89,19 @@ fn declared_vs_observed(h: &Host, inv: &Inventory) -> Vec<Finding> {
             .find(|i| i.kind == kind)
             .map(|i| i.value.clone())
     };
+    let observed_of = |kind: IdentifierKind| match kind {
+        IdentifierKind::BoardSerial => &inv.identifiers.board_serial,
+        IdentifierKind::SystemSerial => &inv.identifiers.system_serial,
+        IdentifierKind::ChassisSerial => &inv.identifiers.chassis_serial,
+        _ => &inv.identifiers.smbios_uuid,
+    };
     let pairs = [
-        (
-            "board_serial",
-            declared(IdentifierKind::BoardSerial),
-            &inv.identifiers.board_serial,
-        ),
-        (
-            "system_serial",
-            declared(IdentifierKind::SystemSerial),
-            &inv.identifiers.system_serial,
-        ),
-        (
-            "chassis_serial",
-            declared(IdentifierKind::ChassisSerial),
-            &inv.identifiers.chassis_serial,
-        ),
-        (
-            "smbios_uuid",
-            declared(IdentifierKind::SmbiosUuid),
-            &inv.identifiers.smbios_uuid,
-        ),
-    ];
+        IdentifierKind::BoardSerial,
+        IdentifierKind::SystemSerial,
+        IdentifierKind::ChassisSerial,
+        IdentifierKind::SmbiosUuid,
+    ]
+    .map(|k| (k.name(), declared(k), observed_of(k)));
     for (field, declared, observed) in pairs {
         let (Some(d), Some(o)) = (declared, observed) else {
             continue;

@@ -87,27 +87,7 @@ pub struct BomCheck {
 }
 
 fn class_name(c: &ComponentClass) -> String {
-    match c {
-        ComponentClass::Other(s) => s.to_lowercase(),
-        other => serde_json_name(other),
-    }
-}
-
-fn serde_json_name(c: &ComponentClass) -> String {
-    // The serde name (snake_case) without pulling in a serializer.
-    let debug = format!("{c:?}");
-    let mut out = String::new();
-    for (i, ch) in debug.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
+    c.name().to_lowercase()
 }
 
 fn contains(hay: &Option<String>, needle: &Option<String>) -> bool {

@@ -49,6 +49,31 @@ pub enum ComponentClass {
     Other(String),
 }
 
+impl ComponentClass {
+    /// The snake_case name (as in JSON, BOMs and fleet queries); `Other` keeps the source's
+    /// own name.
+    pub fn name(&self) -> &str {
+        match self {
+            ComponentClass::System => "system",
+            ComponentClass::Baseboard => "baseboard",
+            ComponentClass::Chassis => "chassis",
+            ComponentClass::Bios => "bios",
+            ComponentClass::Bmc => "bmc",
+            ComponentClass::Cpu => "cpu",
+            ComponentClass::Memory => "memory",
+            ComponentClass::Nic => "nic",
+            ComponentClass::Storage => "storage",
+            ComponentClass::StorageController => "storage_controller",
+            ComponentClass::Gpu => "gpu",
+            ComponentClass::PowerSupply => "power_supply",
+            ComponentClass::Tpm => "tpm",
+            ComponentClass::Cpld => "cpld",
+            ComponentClass::Pcie => "pcie",
+            ComponentClass::Other(name) => name,
+        }
+    }
+}
+
 /// One hardware component as a source reported it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Component {

@@ -232,10 +232,7 @@ pub fn class_name(class: Option<&ComponentClass>) -> String {
     match class {
         None => "unknown".into(),
         Some(ComponentClass::Other(name)) => format!("other:{name}"),
-        Some(c) => match serde_json::to_value(c) {
-            Ok(serde_json::Value::String(s)) => s,
-            _ => format!("{c:?}").to_ascii_lowercase(),
-        },
+        Some(c) => c.name().to_string(),
     }
 }
 
