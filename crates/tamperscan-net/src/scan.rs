@@ -1,0 +1,749 @@
+//! The scanner: records in, ranked findings out.
+//!
+//! [`Scanner::add`] folds each record into per-pair aggregates (bounded by the number of
+//! distinct pairs, not of records); [`Scanner::finish`] tests every pair, weighs the context and
+//! ranks. How a score is made:
+//!
+//! `score = evidence × (0.35 + 0.65 × suspicion)`
+//!
+//! where `evidence` is the detector's own confidence (a beacon's periodicity confidence, a long
+//! connection's duration, a tunnel's volume and payload) and `suspicion = 1 - Π(1 - wᵢ)` over the
+//! context reasons that apply (direct-to-IP, unusual port, IP-literal Host, management interface
+//! outside policy, rare among siblings, ...), halved when many of our hosts use the destination.
+//! Periodicity alone therefore tops out at 0.35 (`info`): a workstation's update check is
+//! periodic, and so is NTP. A management interface calling an address outside its policy on a
+//! schedule reaches 0.9 (`high`).
+
+use crate::context::{canonical, is_local_only, Context};
+use crate::dns::DnsStats;
+use crate::finding::{Evidence, Kind, Level, NetFinding, Reason};
+use crate::periodicity::{periodicity, Periodicity, MIN_CHECKINS};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use tamperscan_flows::model::{Conn, Dns, Http, Proto, Record, Ssl};
+
+/// The share of suspicion-free evidence that still counts.
+const BASE: f64 = 0.35;
+/// Names remembered per address.
+const MAX_NAMES: usize = 4;
+/// Sources remembered per destination (for prevalence).
+const MAX_SOURCES: usize = 256;
+/// Check-in times kept per finding for pictures.
+const MAX_TIMES: usize = 5_000;
+
+/// Scanner settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Fewest check-ins for a beacon.
+    pub min_checkins: usize,
+    /// Total connection time from which a pair is a long connection, seconds.
+    pub long_connection_s: f64,
+    /// Findings scoring below this are dropped (0 keeps everything).
+    pub min_score: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            min_checkins: MIN_CHECKINS,
+            long_connection_s: 3600.0,
+            min_score: 0.2,
+        }
+    }
+}
+
+/// Ports whose service is well known (a beacon on another port is a reason).
+pub fn well_known_port(port: u16, proto: Proto) -> bool {
+    match proto {
+        Proto::Tcp => matches!(
+            port,
+            20..=23 | 25 | 53 | 80 | 88 | 110 | 123 | 135 | 139 | 143 | 389 | 443 | 445 | 465
+                | 587 | 636 | 853 | 993 | 995 | 1433 | 3306 | 3389 | 5432 | 5900 | 8080 | 8443
+        ),
+        Proto::Udp => matches!(
+            port,
+            53 | 67 | 68 | 123 | 137 | 138 | 161 | 162 | 443 | 500 | 514 | 623 | 1900 | 3478
+                | 4500 | 5353 | 5355
+        ),
+        Proto::Icmp => true,
+        Proto::Other(_) => false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PairKey {
+    src: IpAddr,
+    dst: IpAddr,
+    dport: u16,
+    proto: Proto,
+}
+
+#[derive(Debug, Default)]
+struct PairAgg {
+    times: Vec<f64>,
+    count: u64,
+    bytes_out: u64,
+    bytes_in: u64,
+    duration: f64,
+    longest: f64,
+    first: f64,
+    last: f64,
+}
+
+impl PairAgg {
+    fn add(&mut self, ts: f64, out: u64, inb: u64, duration: f64) {
+        if self.count == 0 || ts < self.first {
+            self.first = ts;
+        }
+        let end = ts + duration;
+        if end > self.last {
+            self.last = end;
+        }
+        self.count += 1;
+        self.times.push(ts);
+        self.bytes_out = self.bytes_out.saturating_add(out);
+        self.bytes_in = self.bytes_in.saturating_add(inb);
+        self.duration += duration;
+        self.longest = self.longest.max(duration);
+    }
+}
+
+#[derive(Debug, Default)]
+struct NameAgg {
+    pair: PairAgg,
+    dsts: Vec<IpAddr>,
+    dport: u16,
+    ip_literal: bool,
+    proxied: bool,
+}
+
+/// Folds records and produces findings.
+#[derive(Debug)]
+pub struct Scanner {
+    ctx: Context,
+    options: Options,
+    pairs: HashMap<PairKey, PairAgg>,
+    /// (src, name) from TLS SNI and HTTP Host.
+    names: HashMap<(IpAddr, String), NameAgg>,
+    /// Address to names it is known by (DNS answers, SNI, Host).
+    known_as: HashMap<IpAddr, Vec<String>>,
+    dns: DnsStats,
+    /// Connections per address, to find the monitored hosts of a capture taken on public
+    /// addresses.
+    seen: HashMap<IpAddr, u64>,
+    conns: u64,
+    records: u64,
+}
+
+impl Scanner {
+    /// A scanner with the fleet's context.
+    pub fn new(ctx: Context, options: Options) -> Scanner {
+        Scanner {
+            ctx,
+            options,
+            pairs: HashMap::new(),
+            names: HashMap::new(),
+            known_as: HashMap::new(),
+            dns: DnsStats::default(),
+            seen: HashMap::new(),
+            conns: 0,
+            records: 0,
+        }
+    }
+
+    /// Records folded so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Folds one record.
+    pub fn add(&mut self, record: &Record) {
+        match record {
+            Record::Conn(c) => self.add_conn(c),
+            Record::Dns(d) => self.add_dns(d),
+            Record::Ssl(s) => self.add_ssl(s),
+            Record::Http(h) => self.add_http(h),
+        }
+    }
+
+    /// Folds one connection.
+    pub fn add_conn(&mut self, c: &Conn) {
+        self.records += 1;
+        self.conns += 1;
+        let src = canonical(c.src);
+        let dst = canonical(c.dst);
+        *self.seen.entry(src).or_insert(0) += 1;
+        *self.seen.entry(dst).or_insert(0) += 1;
+        let key = PairKey {
+            src,
+            dst,
+            dport: c.dport,
+            proto: c.proto,
+        };
+        let out = if c.orig_ip_bytes > 0 { c.orig_ip_bytes } else { c.orig_bytes };
+        let inb = if c.resp_ip_bytes > 0 { c.resp_ip_bytes } else { c.resp_bytes };
+        let duration = if c.duration.is_finite() && c.duration > 0.0 { c.duration } else { 0.0 };
+        self.pairs.entry(key).or_default().add(c.ts, out, inb, duration);
+    }
+
+    fn remember_name(&mut self, ip: IpAddr, name: &str) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() || name.parse::<IpAddr>().is_ok() {
+            return;
+        }
+        let list = self.known_as.entry(canonical(ip)).or_default();
+        if list.len() < MAX_NAMES && !list.contains(&name) {
+            list.push(name);
+        }
+    }
+
+    /// Folds one DNS transaction.
+    pub fn add_dns(&mut self, d: &Dns) {
+        self.records += 1;
+        self.dns.add(canonical(d.src), &d.query, d.qtype, d.rcode, d.ts);
+        for a in &d.answers {
+            if let Ok(ip) = a.trim().parse::<IpAddr>() {
+                let q = d.query.clone();
+                self.remember_name(ip, &q);
+            }
+        }
+    }
+
+    fn add_name(&mut self, src: IpAddr, dst: IpAddr, dport: u16, name: &str, ts: f64, http: Option<&Http>) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() {
+            return;
+        }
+        let ip_literal = name.parse::<IpAddr>().is_ok();
+        if !ip_literal {
+            self.remember_name(dst, &name);
+        }
+        let agg = self.names.entry((canonical(src), name)).or_default();
+        let (out, inb) = http.map_or((0, 0), |h| (h.request_body_len, h.response_body_len));
+        agg.pair.add(ts, out, inb, 0.0);
+        agg.dport = dport;
+        agg.ip_literal = ip_literal;
+        let dst = canonical(dst);
+        if agg.dsts.len() < 8 && !agg.dsts.contains(&dst) {
+            agg.dsts.push(dst);
+        }
+        if http.is_some_and(|h| h.method.as_deref() == Some("CONNECT")) {
+            agg.proxied = true;
+        }
+    }
+
+    /// Folds one TLS handshake.
+    pub fn add_ssl(&mut self, s: &Ssl) {
+        self.records += 1;
+        if let Some(name) = &s.server_name {
+            let name = name.clone();
+            self.add_name(s.src, s.dst, s.dport, &name, s.ts, None);
+        }
+    }
+
+    /// Folds one HTTP request.
+    pub fn add_http(&mut self, h: &Http) {
+        self.records += 1;
+        if let Some(host) = &h.host {
+            let host = host.clone();
+            self.add_name(h.src, h.dst, h.dport, &host, h.ts, Some(h));
+        }
+    }
+
+    /// Tests every pair and ranks the findings, most suspicious first.
+    pub fn finish(self) -> Vec<NetFinding> {
+        let view = View::new(&self);
+        let mut findings: Vec<NetFinding> = Vec::new();
+
+        // Name beacons (TLS SNI / HTTP Host), which also cover the address pairs they explain.
+        let name_keys: Vec<(&(IpAddr, String), &NameAgg)> = self.names.iter().collect();
+        let name_found: Vec<NetFinding> = name_keys
+            .par_iter()
+            .filter_map(|(key, agg)| view.name_beacon(&key.0, &key.1, agg))
+            .collect();
+        let mut covered: HashSet<(IpAddr, IpAddr)> = HashSet::new();
+        for f in &name_found {
+            if f.severity >= Level::Low || f.score >= self.options.min_score {
+                if let Ok(src) = f.src.parse::<IpAddr>() {
+                    for d in &f.dst_ips {
+                        if let Ok(d) = d.parse::<IpAddr>() {
+                            covered.insert((src, d));
+                        }
+                    }
+                }
+            }
+        }
+        findings.extend(name_found);
+
+        let pair_keys: Vec<(&PairKey, &PairAgg)> = self.pairs.iter().collect();
+        let pair_found: Vec<Vec<NetFinding>> = pair_keys
+            .par_iter()
+            .map(|(key, agg)| view.pair_findings(key, agg, &covered))
+            .collect();
+        findings.extend(pair_found.into_iter().flatten());
+
+        for ((src, domain), stats) in &self.dns.domains {
+            if let Some(f) = view.tunnel(*src, domain, stats) {
+                findings.push(f);
+            }
+        }
+
+        findings.retain(|f| f.score >= self.options.min_score);
+        findings.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(b.evidence.log10_p.unwrap_or(0.0).total_cmp(&a.evidence.log10_p.unwrap_or(0.0)).reverse())
+                .then(b.evidence.connections.cmp(&a.evidence.connections))
+                .then(a.src.cmp(&b.src))
+                .then(a.dst.cmp(&b.dst))
+        });
+        findings
+    }
+}
+
+/// Read-only facts derived once from the aggregates.
+struct View<'a> {
+    scan: &'a Scanner,
+    /// Addresses that are the capture's own hosts although public (half the connections or more).
+    sensors: HashSet<IpAddr>,
+    /// Destination to the internal sources that reach it.
+    sources: HashMap<IpAddr, HashSet<IpAddr>>,
+    internal_sources: usize,
+    /// Model to its hosts' addresses seen as sources.
+    model_sources: HashMap<String, HashSet<IpAddr>>,
+}
+
+impl<'a> View<'a> {
+    fn new(scan: &'a Scanner) -> View<'a> {
+        let sensors = scan
+            .seen
+            .iter()
+            .filter(|(_, n)| **n * 2 >= scan.conns && scan.conns > 0)
+            .map(|(ip, _)| *ip)
+            .collect();
+        let mut view = View {
+            scan,
+            sensors,
+            sources: HashMap::new(),
+            internal_sources: 0,
+            model_sources: HashMap::new(),
+        };
+        let mut all_sources = HashSet::new();
+        for key in scan.pairs.keys() {
+            if !view.is_ours(key.src) {
+                continue;
+            }
+            all_sources.insert(key.src);
+            let set = view.sources.entry(key.dst).or_default();
+            if set.len() < MAX_SOURCES {
+                set.insert(key.src);
+            }
+            if let Some(model) = scan.ctx.owner(key.src).and_then(|o| o.model.clone()) {
+                view.model_sources.entry(model).or_default().insert(key.src);
+            }
+        }
+        view.internal_sources = all_sources.len();
+        view
+    }
+
+    fn is_ours(&self, ip: IpAddr) -> bool {
+        self.scan.ctx.is_internal(ip) || self.sensors.contains(&ip)
+    }
+
+    fn names_of(&self, ip: IpAddr) -> Vec<&str> {
+        self.scan
+            .known_as
+            .get(&ip)
+            .map(|v| v.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// Context reasons for traffic from `src` to `dst`.
+    fn reasons(&self, src: IpAddr, dst: IpAddr, dport: u16, proto: Proto, names: &[&str], ip_literal_host: bool) -> (Vec<Reason>, bool) {
+        let ctx = &self.scan.ctx;
+        let mut reasons = Vec::new();
+        let external = !self.is_ours(dst);
+        let mut allowed_mgmt = false;
+        if ctx.is_management(src) {
+            match ctx.allowed(dst, names, dport, proto) {
+                Some(rule) => {
+                    allowed_mgmt = true;
+                    reasons.push(Reason {
+                        key: "allowed_by_policy",
+                        weight: -1.0,
+                        text: format!(
+                            "the management-plane policy allows it{}",
+                            rule.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
+                        ),
+                    });
+                }
+                None if ctx.has_policy() => reasons.push(Reason {
+                    key: "outside_policy",
+                    weight: 0.9,
+                    text: "a management interface talks to a destination its policy does not allow".into(),
+                }),
+                None => reasons.push(Reason {
+                    key: "management_interface",
+                    weight: 0.5,
+                    text: "the source is a management interface (no policy declared)".into(),
+                }),
+            }
+        }
+        if external && names.is_empty() && !ip_literal_host {
+            reasons.push(Reason {
+                key: "direct_to_ip",
+                weight: 0.35,
+                text: "no DNS answer, TLS SNI or HTTP Host names the destination".into(),
+            });
+        }
+        if ip_literal_host {
+            reasons.push(Reason {
+                key: "ip_literal_host",
+                weight: 0.4,
+                text: "the HTTP Host / SNI is a bare IP address".into(),
+            });
+        }
+        if external && !well_known_port(dport, proto) {
+            reasons.push(Reason {
+                key: "unusual_port",
+                weight: 0.35,
+                text: format!("port {dport}/{} is not a common service port", proto_name(proto)),
+            });
+        }
+        if let Some(model) = ctx.owner(src).and_then(|o| o.model.as_deref()) {
+            if let Some(siblings) = self.scan_model_sources(model) {
+                let n = siblings.len();
+                let talking = siblings
+                    .iter()
+                    .filter(|s| self.sources.get(&dst).is_some_and(|set| set.contains(s)))
+                    .count();
+                if n >= 3 && talking * 4 <= n {
+                    reasons.push(Reason {
+                        key: "rare_among_siblings",
+                        weight: 0.5,
+                        text: format!("{talking} of {n} {model} hosts talk to it"),
+                    });
+                }
+            }
+        }
+        let prevalence = self.sources.get(&dst).map_or(0, HashSet::len);
+        if self.internal_sources >= 5 && prevalence == 1 {
+            reasons.push(Reason {
+                key: "unique_destination",
+                weight: 0.2,
+                text: format!("no other of our {} sources talks to it", self.internal_sources),
+            });
+        }
+        if prevalence >= 3 && prevalence * 10 >= self.internal_sources.max(1) && !ctx.is_management(src) {
+            reasons.push(Reason {
+                key: "common_destination",
+                weight: -0.5,
+                text: format!("{prevalence} of our sources talk to it"),
+            });
+        }
+        (reasons, allowed_mgmt)
+    }
+
+    fn scan_model_sources(&self, model: &str) -> Option<&HashSet<IpAddr>> {
+        self.model_sources.get(model)
+    }
+
+    fn pair_findings(&self, key: &PairKey, agg: &PairAgg, covered: &HashSet<(IpAddr, IpAddr)>) -> Vec<NetFinding> {
+        let mut out = Vec::new();
+        if is_local_only(key.dst) || is_local_only(key.src) {
+            return out;
+        }
+        // Inbound traffic (someone outside calling one of ours) is not ours to beacon.
+        if !self.is_ours(key.src) {
+            return out;
+        }
+        let names = self.names_of(key.dst);
+        let (reasons, allowed) = self.reasons(key.src, key.dst, key.dport, key.proto, &names, false);
+        let fqdn = names.first().map(|s| s.to_string());
+        let mut made = false;
+        if agg.count as usize >= self.scan.options.min_checkins && !covered.contains(&(key.src, key.dst)) {
+            let mut times = agg.times.clone();
+            times.sort_by(f64::total_cmp);
+            if let Some(p) = periodicity(&times) {
+                let f = self.beacon(key.src, Some(key.dst), fqdn.clone(), Some(key.dport), key.proto, agg, &p, reasons.clone(), allowed, times);
+                made = f.severity >= Level::Low;
+                out.push(f);
+            }
+        }
+        if agg.duration >= self.scan.options.long_connection_s && key.proto != Proto::Icmp {
+            let hours = agg.duration / 3600.0;
+            let evidence = (0.5 + (agg.duration / self.scan.options.long_connection_s).log2() / 8.0).clamp(0.0, 1.0);
+            let (score, reasons) = combine(evidence, reasons.clone(), allowed);
+            out.push(NetFinding {
+                kind: Kind::LongConnection,
+                src: key.src.to_string(),
+                dst: key.dst.to_string(),
+                dst_ips: Vec::new(),
+                fqdn: fqdn.clone(),
+                dport: Some(key.dport),
+                proto: proto_name(key.proto).to_string(),
+                score,
+                severity: Level::from_score(score),
+                host: self.host_of(key.src),
+                model: self.model_of(key.src),
+                summary: format!(
+                    "{} held {:.1} h of connections to {}:{} ({} connections, longest {:.1} h)",
+                    key.src, hours, display_dst(key.dst, fqdn.as_deref()), key.dport, agg.count, agg.longest / 3600.0
+                ),
+                reasons,
+                evidence: self.evidence(agg, None, key.dst),
+                times: Vec::new(),
+            });
+            made = true;
+        }
+        let policy = reasons.iter().any(|r| r.key == "outside_policy");
+        if policy && !made {
+            let evidence = 0.9;
+            let (score, reasons) = combine(evidence, reasons, allowed);
+            out.push(NetFinding {
+                kind: Kind::PolicyViolation,
+                src: key.src.to_string(),
+                dst: key.dst.to_string(),
+                dst_ips: Vec::new(),
+                fqdn: fqdn.clone(),
+                dport: Some(key.dport),
+                proto: proto_name(key.proto).to_string(),
+                score,
+                severity: Level::from_score(score),
+                host: self.host_of(key.src),
+                model: self.model_of(key.src),
+                summary: format!(
+                    "management interface {} reached {}:{}/{} outside its policy ({} connections)",
+                    key.src, display_dst(key.dst, fqdn.as_deref()), key.dport, proto_name(key.proto), agg.count
+                ),
+                reasons,
+                evidence: self.evidence(agg, None, key.dst),
+                times: Vec::new(),
+            });
+        }
+        out
+    }
+
+    fn name_beacon(&self, src: &IpAddr, name: &str, agg: &NameAgg) -> Option<NetFinding> {
+        if (agg.pair.count as usize) < self.scan.options.min_checkins || !self.is_ours(*src) {
+            return None;
+        }
+        let mut times = agg.pair.times.clone();
+        times.sort_by(f64::total_cmp);
+        let p = periodicity(&times)?;
+        let dst = agg.dsts.first().copied();
+        let ip = dst.unwrap_or(*src);
+        let proto = Proto::Tcp;
+        let (mut reasons, allowed) = if agg.ip_literal {
+            self.reasons(*src, name.parse().unwrap_or(ip), agg.dport, proto, &[], true)
+        } else {
+            self.reasons(*src, ip, agg.dport, proto, &[name], false)
+        };
+        if agg.proxied {
+            reasons.push(Reason {
+                key: "through_proxy",
+                weight: 0.0,
+                text: "requests go through an HTTP proxy (CONNECT)".into(),
+            });
+        }
+        let mut f = self.beacon(*src, dst, Some(name.to_string()), Some(agg.dport), proto, &agg.pair, &p, reasons, allowed, times);
+        f.dst_ips = agg.dsts.iter().map(ToString::to_string).collect();
+        if agg.proxied {
+            f.dst = "-".into();
+        }
+        Some(f)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn beacon(
+        &self,
+        src: IpAddr,
+        dst: Option<IpAddr>,
+        fqdn: Option<String>,
+        dport: Option<u16>,
+        proto: Proto,
+        agg: &PairAgg,
+        p: &Periodicity,
+        reasons: Vec<Reason>,
+        allowed: bool,
+        mut times: Vec<f64>,
+    ) -> NetFinding {
+        let (score, reasons) = combine(p.confidence(), reasons, allowed);
+        let shown = match (dst, fqdn.as_deref()) {
+            (Some(d), name) => display_dst(d, name),
+            (None, Some(n)) => n.to_string(),
+            (None, None) => "-".into(),
+        };
+        let summary = format!(
+            "{src} calls {shown}{} every {} ({} check-ins, {:.0}% on the beat, jitter {:.0}%, p = 1e{:.0})",
+            dport.map(|p| format!(":{p}")).unwrap_or_default(),
+            human_period(p.period),
+            p.checkins,
+            100.0 * p.on_beat as f64 / p.gaps.max(1) as f64,
+            100.0 * p.jitter,
+            p.log10_p
+        );
+        times.truncate(MAX_TIMES);
+        NetFinding {
+            kind: Kind::Beacon,
+            src: src.to_string(),
+            dst: dst.map_or_else(|| "-".to_string(), |d| d.to_string()),
+            dst_ips: Vec::new(),
+            fqdn,
+            dport,
+            proto: proto_name(proto).to_string(),
+            score,
+            severity: Level::from_score(score),
+            host: self.host_of(src),
+            model: self.model_of(src),
+            summary,
+            reasons,
+            evidence: self.evidence(agg, Some(p), dst.unwrap_or(src)),
+            times,
+        }
+    }
+
+    fn evidence(&self, agg: &PairAgg, p: Option<&Periodicity>, dst: IpAddr) -> Evidence {
+        Evidence {
+            connections: agg.count,
+            checkins: p.map(|p| p.checkins),
+            period_s: p.map(|p| round3(p.period)),
+            interval_median_s: p.map(|p| round3(p.gap_median)),
+            interval_mad_s: p.map(|p| round3(p.gap_mad)),
+            jitter: p.map(|p| round3(p.jitter)),
+            on_beat: p.map(|p| round3(p.on_beat as f64 / p.gaps.max(1) as f64)),
+            missed_beats: p.map(|p| p.missed_beats),
+            log10_p: p.map(|p| round3(p.log10_p)),
+            bytes_out: agg.bytes_out,
+            bytes_in: agg.bytes_in,
+            duration_s: round3(agg.duration),
+            longest_s: round3(agg.longest),
+            first_seen: agg.first,
+            last_seen: agg.last,
+            sources_for_destination: self.sources.get(&dst).map_or(0, HashSet::len),
+            ..Evidence::default()
+        }
+    }
+
+    fn tunnel(&self, src: IpAddr, domain: &str, stats: &crate::dns::DomainStats) -> Option<NetFinding> {
+        let evidence = stats.tunnel_score();
+        if evidence <= 0.0 {
+            return None;
+        }
+        let mut reasons = vec![Reason {
+            key: "encoded_names",
+            weight: 0.6,
+            text: format!(
+                "{} distinct names, {:.0} characters each left of {domain}, {:.2} bits per character",
+                stats.distinct,
+                stats.mean_subdomain_len(),
+                stats.entropy()
+            ),
+        }];
+        if stats.bulk_types * 2 >= stats.queries {
+            reasons.push(Reason {
+                key: "bulk_record_types",
+                weight: 0.3,
+                text: format!("{} of {} queries ask for NULL/TXT/MX/CNAME-type records", stats.bulk_types, stats.queries),
+            });
+        }
+        if self.scan.ctx.is_management(src) {
+            reasons.push(Reason {
+                key: "management_interface",
+                weight: 0.5,
+                text: "the source is a management interface".into(),
+            });
+        }
+        let (score, reasons) = combine(evidence, reasons, false);
+        Some(NetFinding {
+            kind: Kind::DnsTunnel,
+            src: src.to_string(),
+            dst: "-".into(),
+            dst_ips: Vec::new(),
+            fqdn: Some(domain.to_string()),
+            dport: Some(53),
+            proto: "dns".into(),
+            score,
+            severity: Level::from_score(score),
+            host: self.host_of(src),
+            model: self.model_of(src),
+            summary: format!(
+                "{src} asked {} distinct encoded-looking names under {domain} ({} queries)",
+                stats.distinct, stats.queries
+            ),
+            reasons,
+            evidence: Evidence {
+                connections: stats.queries,
+                first_seen: stats.first,
+                last_seen: stats.last,
+                dns_names: Some(stats.distinct),
+                dns_mean_length: Some(round3(stats.mean_subdomain_len())),
+                dns_entropy: Some(round3(stats.entropy())),
+                examples: stats.examples.clone(),
+                ..Evidence::default()
+            },
+            times: Vec::new(),
+        })
+    }
+
+    fn host_of(&self, ip: IpAddr) -> Option<String> {
+        self.scan.ctx.owner(ip).map(|o| o.host.clone())
+    }
+
+    fn model_of(&self, ip: IpAddr) -> Option<String> {
+        self.scan.ctx.owner(ip).and_then(|o| o.model.clone())
+    }
+}
+
+/// `evidence × (BASE + (1 - BASE) × suspicion)`; an allowed management destination keeps a
+/// tenth of the evidence.
+fn combine(evidence: f64, reasons: Vec<Reason>, allowed: bool) -> (f64, Vec<Reason>) {
+    let mut keep = 1.0;
+    let mut damp = 1.0;
+    for r in &reasons {
+        if r.weight > 0.0 {
+            keep *= 1.0 - r.weight.min(1.0);
+        } else if r.weight < 0.0 {
+            damp *= 1.0 + r.weight.max(-1.0);
+        }
+    }
+    let suspicion = (1.0 - keep) * damp;
+    let mut score = evidence * (BASE + (1.0 - BASE) * suspicion);
+    if allowed {
+        score *= 0.1;
+    }
+    (round3(score.clamp(0.0, 1.0)), reasons)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn display_dst(dst: IpAddr, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{dst} ({n})"),
+        None => dst.to_string(),
+    }
+}
+
+/// `tcp`, `udp`, `icmp` or the number.
+pub fn proto_name(p: Proto) -> String {
+    match p {
+        Proto::Tcp => "tcp".into(),
+        Proto::Udp => "udp".into(),
+        Proto::Icmp => "icmp".into(),
+        Proto::Other(n) => n.to_string(),
+    }
+}
+
+/// `42 s`, `5.0 min`, `1.5 h`.
+pub fn human_period(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
