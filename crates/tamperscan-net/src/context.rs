@@ -307,6 +307,8 @@ pub fn is_local_only(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_unspecified()
                 || v4.is_link_local()
+                // A subnet-directed broadcast (NetBIOS, DHCP) in private space.
+                || (v4.is_private() && v4.octets().last() == Some(&255))
         }
         IpAddr::V6(v6) => {
             v6.is_multicast()

@@ -49,6 +49,8 @@ pub enum Kind {
     Beacon,
     /// A connection (or a pair's connections) open for a long time.
     LongConnection,
+    /// Much more data sent to one outside destination than received from it.
+    LargeUpload,
     /// Data carried in DNS query names.
     DnsTunnel,
     /// A management interface talking to a destination its policy does not allow.
@@ -61,6 +63,7 @@ impl Kind {
         match self {
             Kind::Beacon => "beacon",
             Kind::LongConnection => "long_connection",
+            Kind::LargeUpload => "large_upload",
             Kind::DnsTunnel => "dns_tunnel",
             Kind::PolicyViolation => "policy_violation",
         }

@@ -29,6 +29,8 @@ const BASE: f64 = 0.35;
 const MAX_NAMES: usize = 4;
 /// Sources remembered per destination (for prevalence).
 const MAX_SOURCES: usize = 256;
+/// Bytes sent to one outside destination from which an upload is worth a look.
+const UPLOAD_MIN: u64 = 10 << 20;
 /// Check-in times kept per finding for pictures.
 const MAX_TIMES: usize = 5_000;
 
@@ -134,6 +136,8 @@ pub struct Scanner {
     seen: HashMap<IpAddr, u64>,
     conns: u64,
     records: u64,
+    /// DNS answers seen: without them, an unnamed destination says nothing.
+    dns_answers: u64,
 }
 
 impl Scanner {
@@ -149,6 +153,7 @@ impl Scanner {
             seen: HashMap::new(),
             conns: 0,
             records: 0,
+            dns_answers: 0,
         }
     }
 
@@ -204,6 +209,7 @@ impl Scanner {
         self.dns.add(canonical(d.src), &d.query, d.qtype, d.rcode, d.ts);
         for a in &d.answers {
             if let Ok(ip) = a.trim().parse::<IpAddr>() {
+                self.dns_answers += 1;
                 let q = d.query.clone();
                 self.remember_name(ip, &q);
             }
@@ -216,7 +222,9 @@ impl Scanner {
             return;
         }
         let ip_literal = name.parse::<IpAddr>().is_ok();
-        if !ip_literal {
+        let connect = http.is_some_and(|h| h.method.as_deref() == Some("CONNECT"));
+        // A name seen on the way to one of our own addresses names a proxy, not the far end.
+        if !ip_literal && !connect && !self.ctx.is_internal(dst) {
             self.remember_name(dst, &name);
         }
         let agg = self.names.entry((canonical(src), name)).or_default();
@@ -390,7 +398,7 @@ impl<'a> View<'a> {
                 }),
             }
         }
-        if external && names.is_empty() && !ip_literal_host {
+        if external && names.is_empty() && !ip_literal_host && self.scan.dns_answers > 0 {
             reasons.push(Reason {
                 key: "direct_to_ip",
                 weight: 0.35,
@@ -471,9 +479,11 @@ impl<'a> View<'a> {
                 out.push(f);
             }
         }
-        if agg.duration >= self.scan.options.long_connection_s && key.proto != Proto::Icmp {
-            let hours = agg.duration / 3600.0;
-            let evidence = (0.5 + (agg.duration / self.scan.options.long_connection_s).log2() / 8.0).clamp(0.0, 1.0);
+        // A single connection open for hours (a tunnel, a reverse shell); many short ones that
+        // add up are a beacon's business, not this detector's.
+        if agg.longest >= self.scan.options.long_connection_s && key.proto != Proto::Icmp {
+            let hours = agg.longest / 3600.0;
+            let evidence = (0.5 + (agg.longest / self.scan.options.long_connection_s).log2() / 8.0).clamp(0.0, 1.0);
             let (score, reasons) = combine(evidence, reasons.clone(), allowed);
             out.push(NetFinding {
                 kind: Kind::LongConnection,
@@ -488,10 +498,41 @@ impl<'a> View<'a> {
                 host: self.host_of(key.src),
                 model: self.model_of(key.src),
                 summary: format!(
-                    "{} held {:.1} h of connections to {}:{} ({} connections, longest {:.1} h)",
-                    key.src, hours, display_dst(key.dst, fqdn.as_deref()), key.dport, agg.count, agg.longest / 3600.0
+                    "{} held a connection to {}:{} open for {:.1} h ({} connections in all)",
+                    key.src, display_dst(key.dst, fqdn.as_deref()), key.dport, hours, agg.count
                 ),
                 reasons,
+                evidence: self.evidence(agg, None, key.dst),
+                times: Vec::new(),
+            });
+            made = true;
+        }
+        // Exfiltration: at least 10 MiB out to one outside destination, four times what came back.
+        if !self.is_ours(key.dst) && agg.bytes_out >= UPLOAD_MIN && agg.bytes_out >= 4 * agg.bytes_in {
+            let evidence = (0.5 + (agg.bytes_out as f64 / UPLOAD_MIN as f64).log2() / 8.0).clamp(0.0, 1.0);
+            let (score, reasons) = combine(evidence, reasons.clone(), allowed);
+            out.push(NetFinding {
+                kind: Kind::LargeUpload,
+                src: key.src.to_string(),
+                dst: key.dst.to_string(),
+                dst_ips: Vec::new(),
+                fqdn: fqdn.clone(),
+                dport: Some(key.dport),
+                proto: proto_name(key.proto).to_string(),
+                score,
+                severity: Level::from_score(score),
+                host: self.host_of(key.src),
+                model: self.model_of(key.src),
+                summary: format!(
+                    "{} sent {:.1} MiB to {}:{} and received {:.1} MiB ({} connections)",
+                    key.src,
+                    agg.bytes_out as f64 / 1048576.0,
+                    display_dst(key.dst, fqdn.as_deref()),
+                    key.dport,
+                    agg.bytes_in as f64 / 1048576.0,
+                    agg.count
+                ),
+                reasons: reasons.clone(),
                 evidence: self.evidence(agg, None, key.dst),
                 times: Vec::new(),
             });
@@ -527,6 +568,10 @@ impl<'a> View<'a> {
 
     fn name_beacon(&self, src: &IpAddr, name: &str, agg: &NameAgg) -> Option<NetFinding> {
         if (agg.pair.count as usize) < self.scan.options.min_checkins || !self.is_ours(*src) {
+            return None;
+        }
+        let literal: Option<IpAddr> = name.parse().ok();
+        if literal.is_some_and(is_local_only) || agg.dsts.iter().any(|d| is_local_only(*d)) {
             return None;
         }
         let mut times = agg.pair.times.clone();
