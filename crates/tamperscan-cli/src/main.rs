@@ -12,6 +12,7 @@ mod firmware_cmd;
 mod fleet_cmd;
 mod html;
 mod inventory_cmd;
+mod net_cmd;
 mod term;
 mod text;
 mod wire;
@@ -82,6 +83,43 @@ enum Command {
     /// The fleet's history in the store: which servers have, or had, a part
     #[command(subcommand)]
     Fleet(FleetCommand),
+    /// Network: beacons, long connections, uploads, DNS tunnels and management-plane policy
+    #[command(subcommand)]
+    Net(NetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum NetCommand {
+    /// Score Zeek logs (conn/dns/ssl/http, TSV or JSON, plain or .gz), pcap/pcapng captures or
+    /// directories of them, most suspicious first
+    ///
+    /// With --fleet, the fleet's [policy] (management networks, allowed destinations) and each
+    /// host's bmc_address give context: a BMC calling outside its policy on a schedule ranks
+    /// above a workstation's update check. Exits 0 when nothing reaches level low, 1 when
+    /// something does, 2 on unreadable input.
+    Scan {
+        /// Logs, captures or directories
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// A fleet directory (fleet.toml and hosts/*/host.toml) for context
+        #[arg(long, value_name = "DIR")]
+        fleet: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// RITA v5-compatible beacon scores instead of tamperscan's (for comparison)
+        #[arg(long)]
+        rita: bool,
+        /// List findings of every score, not only those scoring 0.2 or more
+        #[arg(long)]
+        all: bool,
+        /// Also write an HTML page with each beacon's timeline and gap histogram
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// No progress
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -386,6 +424,23 @@ fn main() -> ExitCode {
             fleet,
             format,
         }) => fleet_cmd::run(&expr, &db, fleet.as_deref(), format),
+        Command::Net(NetCommand::Scan {
+            paths,
+            fleet,
+            format,
+            rita,
+            all,
+            html,
+            quiet,
+        }) => net_cmd::scan(&net_cmd::ScanArgs {
+            paths: &paths,
+            fleet: fleet.as_deref(),
+            format,
+            rita,
+            all,
+            html: html.as_deref(),
+            quiet,
+        }),
         Command::Demo(args) => {
             demo_cmd::run(&args.out, usize::from(args.hosts_per_model), &args.output)
         }

@@ -24,6 +24,7 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
         Box::new(crate::boot::BootDetector),
         Box::new(crate::firmware::FirmwareDetector),
         Box::new(crate::inventory::InventoryDetector),
+        Box::new(crate::network::NetworkDetector),
     ]
 }
 

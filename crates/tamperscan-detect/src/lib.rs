@@ -12,6 +12,7 @@ mod evidence;
 mod firmware;
 mod host;
 mod inventory;
+mod network;
 
 pub use engine::{audit, detectors, Audit, Detector, HostReport};
 pub use tamperscan_fleet::Fleet;

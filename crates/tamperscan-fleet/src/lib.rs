@@ -16,6 +16,7 @@ pub mod firmware;
 pub mod inventory;
 mod layout;
 mod load;
+pub mod network;
 pub mod observe;
 
 pub use config::{parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig, ModelConfig};

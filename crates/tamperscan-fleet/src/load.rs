@@ -43,6 +43,8 @@ pub struct Fleet {
     pub hosts: Vec<Host>,
     /// Things at fleet level that were not read, and why.
     pub notes: Vec<Note>,
+    /// `network/` read with the fleet's context and scored, when the directory exists.
+    pub network: Option<crate::network::NetworkScan>,
 }
 
 /// One hardware model and its references.
@@ -157,21 +159,6 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             });
         }
     }
-    let network = root.join("network");
-    if network.is_dir() {
-        let mut files = Vec::new();
-        walk(&network, "network", 0, &mut files, &mut notes);
-        if !files.is_empty() {
-            notes.push(Note {
-                path: "network".into(),
-                message: format!(
-                    "{} files; no layer of this build reads network evidence yet",
-                    files.len()
-                ),
-            });
-        }
-    }
-
     let mut models: BTreeMap<String, Model> = config
         .models
         .iter()
@@ -412,6 +399,40 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         }
     }
     hosts.sort_by(|a, b| a.id.cmp(&b.id));
+    let network = crate::network::network_dir(root).map(|dir| {
+        let ctx = crate::network::context(
+            &config,
+            hosts.iter().map(|h| (h.id.0.as_str(), &h.config)),
+        );
+        match ctx {
+            Ok(ctx) => crate::network::scan_paths(
+                &[dir],
+                ctx,
+                tamperscan_net::Options::default(),
+                &|_| {},
+            )
+            .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    if let Some(Err(message)) = &network {
+        notes.push(Note {
+            path: "network".into(),
+            message: format!("not scanned: {message}"),
+        });
+    }
+    if let Some(Ok(scan)) = &network {
+        for (file, why) in &scan.stats.files_skipped {
+            notes.push(Note {
+                path: file
+                    .strip_prefix(root)
+                    .unwrap_or(file)
+                    .to_string_lossy()
+                    .into_owned(),
+                message: why.clone(),
+            });
+        }
+    }
     Ok(Fleet {
         root: root.to_path_buf(),
         name,
@@ -419,6 +440,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         models,
         hosts,
         notes,
+        network: network.and_then(Result::ok),
     })
 }
 

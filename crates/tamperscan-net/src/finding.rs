@@ -79,6 +79,9 @@ pub struct Reason {
     pub weight: f64,
     /// A sentence.
     pub text: String,
+    /// For rarity reasons: (hosts that do it, hosts compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<(usize, usize)>,
 }
 
 /// The numbers behind a finding.

@@ -9,6 +9,7 @@ pub mod context;
 pub mod dns;
 pub mod finding;
 pub mod periodicity;
+pub mod picture;
 pub mod rita;
 pub mod scan;
 pub mod synth;

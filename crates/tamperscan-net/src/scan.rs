@@ -136,8 +136,9 @@ pub struct Scanner {
     seen: HashMap<IpAddr, u64>,
     conns: u64,
     records: u64,
-    /// DNS answers seen: without them, an unnamed destination says nothing.
-    dns_answers: u64,
+    /// Sources whose DNS lookups (with answers) are visible: only for them does an unnamed
+    /// destination mean something.
+    dns_clients: HashSet<IpAddr>,
 }
 
 impl Scanner {
@@ -153,7 +154,7 @@ impl Scanner {
             seen: HashMap::new(),
             conns: 0,
             records: 0,
-            dns_answers: 0,
+            dns_clients: HashSet::new(),
         }
     }
 
@@ -209,7 +210,9 @@ impl Scanner {
         self.dns.add(canonical(d.src), &d.query, d.qtype, d.rcode, d.ts);
         for a in &d.answers {
             if let Ok(ip) = a.trim().parse::<IpAddr>() {
-                self.dns_answers += 1;
+                if self.dns_clients.len() < 1_000_000 {
+                    self.dns_clients.insert(canonical(d.src));
+                }
                 let q = d.query.clone();
                 self.remember_name(ip, &q);
             }
@@ -384,25 +387,29 @@ impl<'a> View<'a> {
                             "the management-plane policy allows it{}",
                             rule.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
                         ),
+                        counts: None,
                     });
                 }
                 None if ctx.has_policy() => reasons.push(Reason {
                     key: "outside_policy",
                     weight: 0.9,
                     text: "a management interface talks to a destination its policy does not allow".into(),
+                    counts: None,
                 }),
                 None => reasons.push(Reason {
                     key: "management_interface",
                     weight: 0.5,
                     text: "the source is a management interface (no policy declared)".into(),
+                    counts: None,
                 }),
             }
         }
-        if external && names.is_empty() && !ip_literal_host && self.scan.dns_answers > 0 {
+        if external && names.is_empty() && !ip_literal_host && self.scan.dns_clients.contains(&src) {
             reasons.push(Reason {
                 key: "direct_to_ip",
                 weight: 0.35,
                 text: "no DNS answer, TLS SNI or HTTP Host names the destination".into(),
+                counts: None,
             });
         }
         if ip_literal_host {
@@ -410,6 +417,7 @@ impl<'a> View<'a> {
                 key: "ip_literal_host",
                 weight: 0.4,
                 text: "the HTTP Host / SNI is a bare IP address".into(),
+                counts: None,
             });
         }
         if external && !well_known_port(dport, proto) {
@@ -417,6 +425,7 @@ impl<'a> View<'a> {
                 key: "unusual_port",
                 weight: 0.35,
                 text: format!("port {dport}/{} is not a common service port", proto_name(proto)),
+                counts: None,
             });
         }
         if let Some(model) = ctx.owner(src).and_then(|o| o.model.as_deref()) {
@@ -431,6 +440,7 @@ impl<'a> View<'a> {
                         key: "rare_among_siblings",
                         weight: 0.5,
                         text: format!("{talking} of {n} {model} hosts talk to it"),
+                        counts: None,
                     });
                 }
             }
@@ -441,6 +451,7 @@ impl<'a> View<'a> {
                 key: "unique_destination",
                 weight: 0.2,
                 text: format!("no other of our {} sources talks to it", self.internal_sources),
+                counts: None,
             });
         }
         if prevalence >= 3 && prevalence * 10 >= self.internal_sources.max(1) && !ctx.is_management(src) {
@@ -448,6 +459,7 @@ impl<'a> View<'a> {
                 key: "common_destination",
                 weight: -0.5,
                 text: format!("{prevalence} of our sources talk to it"),
+                counts: None,
             });
         }
         (reasons, allowed_mgmt)
@@ -590,6 +602,7 @@ impl<'a> View<'a> {
                 key: "through_proxy",
                 weight: 0.0,
                 text: "requests go through an HTTP proxy (CONNECT)".into(),
+                counts: None,
             });
         }
         let mut f = self.beacon(*src, dst, Some(name.to_string()), Some(agg.dport), proto, &agg.pair, &p, reasons, allowed, times);
@@ -685,12 +698,14 @@ impl<'a> View<'a> {
                 stats.mean_subdomain_len(),
                 stats.entropy()
             ),
+            counts: None,
         }];
         if stats.bulk_types * 2 >= stats.queries {
             reasons.push(Reason {
                 key: "bulk_record_types",
                 weight: 0.3,
                 text: format!("{} of {} queries ask for NULL/TXT/MX/CNAME-type records", stats.bulk_types, stats.queries),
+                counts: None,
             });
         }
         if self.scan.ctx.is_management(src) {
@@ -698,6 +713,7 @@ impl<'a> View<'a> {
                 key: "management_interface",
                 weight: 0.5,
                 text: "the source is a management interface".into(),
+                counts: None,
             });
         }
         let (score, reasons) = combine(evidence, reasons, false);
@@ -767,8 +783,8 @@ fn round3(x: f64) -> f64 {
 
 fn display_dst(dst: IpAddr, name: Option<&str>) -> String {
     match name {
-        Some(n) => format!("{dst} ({n})"),
-        None => dst.to_string(),
+        Some(n) if n != dst.to_string() => format!("{dst} ({n})"),
+        _ => dst.to_string(),
     }
 }
 
