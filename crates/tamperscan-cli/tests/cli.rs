@@ -39,11 +39,12 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     assert!(text.contains("fleet demo [SYNTHETIC]: 12 hosts"), "{text}");
     assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
     assert!(
-        text.contains("demo check: all 22 planted implants found, no false alarm"),
+        text.contains("demo check: all 23 planted implants found, no false alarm"),
         "{text}"
     );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("network.beacon"), "the beacon is in the report");
     assert!(html.contains("SYNTHETIC DEMO"));
     assert!(html.contains("host.duplicate_identifier"));
     assert!(!html.contains("<script"), "the report must not run scripts");
@@ -78,6 +79,7 @@ fn audit_json_follows_the_documented_schema() {
     assert_eq!(doc["summary"]["by_layer"]["boot"], 6);
     assert_eq!(doc["summary"]["by_layer"]["firmware"], 6);
     assert_eq!(doc["summary"]["by_layer"]["inventory"], 10);
+    assert_eq!(doc["summary"]["by_layer"]["network"], 1);
     assert_eq!(doc["summary"]["by_severity"]["critical"], 2);
     assert!(doc["since_last"].is_null());
     let hosts = doc["hosts"].as_array().unwrap();
@@ -626,4 +628,61 @@ fn inventory_show_reads_each_kind_of_source() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("UNEXPECTED"), "{}", stdout(&o));
+}
+
+#[test]
+fn net_scan_ranks_the_demo_implants_beacon_first_with_fleet_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo_fleet(dir.path());
+    let network = out.join("network");
+    let o = tamperscan(&[
+        "net",
+        "scan",
+        network.to_str().unwrap(),
+        "--fleet",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let first = &doc["findings"][0];
+    assert_eq!(first["kind"], "beacon");
+    assert_eq!(first["src"], "198.18.0.4");
+    assert_eq!(first["dst"], "203.0.113.66");
+    assert_eq!(first["dport"], 443);
+    assert_eq!(first["proto"], "tcp");
+    assert_eq!(first["severity"], "high");
+    assert_eq!(first["host"], "srv-a-04");
+    let score = first["score"].as_f64().unwrap();
+    assert!((0.8..=1.0).contains(&score), "{score}");
+    let period = first["evidence"]["period_s"].as_f64().unwrap();
+    assert!((280.0..320.0).contains(&period), "{period}");
+    for key in ["connections", "interval_median_s", "interval_mad_s", "bytes_out", "first_seen", "last_seen"] {
+        assert!(!first["evidence"][key].is_null(), "evidence lacks {key}");
+    }
+    // Everything else the BMCs do is allowed by the policy: nothing else reaches level low.
+    let alerts = doc["findings"].as_array().unwrap().iter().filter(|f| f["severity"] != "info").count();
+    assert_eq!(alerts, 1, "{}", serde_json::to_string_pretty(&doc["findings"]).unwrap());
+
+    // The HTML page draws the beacon's timeline.
+    let page = dir.path().join("t.html");
+    let o = tamperscan(&["net", "scan", network.to_str().unwrap(), "--fleet", out.to_str().unwrap(), "--html", page.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("198.18.0.4 calls 203.0.113.66:443 every 5.0 min"), "{}", stdout(&o));
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<svg") && html.contains("period"), "{html}");
+}
+
+#[test]
+fn net_scan_refuses_what_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.bin");
+    fs::write(&junk, b"\x00\x01 not a log").unwrap();
+    let o = tamperscan(&["net", "scan", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("junk.bin"), "{}", stderr(&o));
+    let o = tamperscan(&["net", "scan", dir.path().join("missing").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not exist"));
 }

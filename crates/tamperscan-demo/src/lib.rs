@@ -14,6 +14,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod network;
+
 /// The file that marks a directory as written by the demo; it also lists what was planted.
 pub const MARKER: &str = ".tamperscan-demo.toml";
 
@@ -108,6 +110,7 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
             "\n[models.{name}]\nvendor = \"{vendor}\"\nproduct = \"{product}\"\nboard_revision = \"{revision}\"\n"
         );
     }
+    fleet.push_str(network::POLICY);
     write(dir, "fleet.toml", fleet.as_bytes())?;
 
     let ca = platform_ca();
@@ -274,6 +277,19 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
             }
         }
     }
+    let bmcs: Vec<(String, String)> = MODELS
+        .iter()
+        .enumerate()
+        .flat_map(|(m, (model, ..))| {
+            let letter = if m == 0 { 'a' } else { 'b' };
+            (1..=per_model).map(move |i| {
+                let host = format!("srv-{letter}-{i:02}");
+                let ip = HostSpec::new(&host, model, m, i).bmc_address;
+                (host, ip)
+            })
+        })
+        .collect();
+    network::write_network(dir, &bmcs, &mut planted)?;
     write_boot_references(dir, &mut planted)?;
     // The first model keeps a golden BMC image (as delivered by the vendor and checked by
     // hand); the second relies on sibling consensus.

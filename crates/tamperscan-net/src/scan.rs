@@ -446,7 +446,7 @@ impl<'a> View<'a> {
             }
         }
         let prevalence = self.sources.get(&dst).map_or(0, HashSet::len);
-        if self.internal_sources >= 5 && prevalence == 1 {
+        if external && self.internal_sources >= 5 && prevalence == 1 {
             reasons.push(Reason {
                 key: "unique_destination",
                 weight: 0.2,
