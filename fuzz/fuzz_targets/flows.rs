@@ -3,11 +3,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tamperscan_flows::{packet_csv, zeek, zeek_json, flow, Mode, Options};
+use tamperscan_flows::{flow, packet_csv, zeek, zeek_json, Mode, Options};
 
 fuzz_target!(|data: &[u8]| {
     for mode in [Mode::Lenient, Mode::Strict] {
-        let options = Options { mode, max_flows: 64, max_pending_dns: 16, ..Options::default() };
+        let options = Options {
+            mode,
+            max_flows: 64,
+            max_pending_dns: 16,
+            ..Options::default()
+        };
         let mut sink = |_r: tamperscan_flows::Record| {};
         let _ = zeek::parse_log(data, Some("conn.log"), &options, &mut sink);
         let _ = zeek::parse_log(data, Some("dns.log"), &options, &mut sink);

@@ -37,25 +37,39 @@ pub fn fleet_context(dir: &Path) -> anyhow::Result<Context> {
     let config = match std::fs::read(&fleet_toml) {
         Ok(bytes) => parse_fleet_toml(&bytes, &fleet_toml)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            bail!("{} has no fleet.toml: is it a fleet directory?", dir.display())
+            bail!(
+                "{} has no fleet.toml: is it a fleet directory?",
+                dir.display()
+            )
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", fleet_toml.display())),
     };
     let mut hosts: Vec<(String, HostConfig)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir.join("hosts")) {
-        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        let mut dirs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
         dirs.sort();
         for d in dirs.into_iter().take(1_000_000) {
             let path = d.join("host.toml");
-            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
             let cfg = parse_host_toml(&bytes, &path)?;
             let id = cfg.id.clone().unwrap_or_else(|| {
-                d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                d.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             });
             hosts.push((id, cfg));
         }
     }
-    Ok(context(&config, hosts.iter().map(|(id, c)| (id.as_str(), c)))?)
+    Ok(context(
+        &config,
+        hosts.iter().map(|(id, c)| (id.as_str(), c)),
+    )?)
 }
 
 fn spinner(quiet: bool) -> ProgressBar {
@@ -99,7 +113,11 @@ pub fn scan(args: &ScanArgs<'_>) -> anyhow::Result<u8> {
         None => Context::default(),
     };
     let options = Options {
-        min_score: if args.all { 0.0 } else { Options::default().min_score },
+        min_score: if args.all {
+            0.0
+        } else {
+            Options::default().min_score
+        },
         ..Options::default()
     };
     let bar = spinner(args.quiet);
@@ -133,7 +151,12 @@ pub fn scan(args: &ScanArgs<'_>) -> anyhow::Result<u8> {
             &ScanDoc {
                 findings: &scan.findings,
                 records: scan.records,
-                files_read: scan.stats.files_read.iter().map(|p| p.display().to_string()).collect(),
+                files_read: scan
+                    .stats
+                    .files_read
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
                 files_skipped: scan
                     .stats
                     .files_skipped
@@ -164,16 +187,33 @@ pub fn scan(args: &ScanArgs<'_>) -> anyhow::Result<u8> {
                     f.kind.name(),
                     f.summary
                 )?;
-                let why: Vec<&str> = f.reasons.iter().filter(|r| r.weight > 0.0).map(|r| r.text.as_str()).collect();
+                let why: Vec<&str> = f
+                    .reasons
+                    .iter()
+                    .filter(|r| r.weight > 0.0)
+                    .map(|r| r.text.as_str())
+                    .collect();
                 if !why.is_empty() {
                     writeln!(out, "       because: {}", why.join("; "))?;
                 }
                 if let Some(h) = &f.host {
-                    writeln!(out, "       host: {h}{}", f.model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())?;
+                    writeln!(
+                        out,
+                        "       host: {h}{}",
+                        f.model
+                            .as_deref()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default()
+                    )?;
                 }
             }
             if scan.stats.rows_skipped > 0 {
-                writeln!(out, "{} malformed rows skipped, e.g. {}", scan.stats.rows_skipped, scan.stats.skip_reasons.first().map_or("", String::as_str))?;
+                writeln!(
+                    out,
+                    "{} malformed rows skipped, e.g. {}",
+                    scan.stats.rows_skipped,
+                    scan.stats.skip_reasons.first().map_or("", String::as_str)
+                )?;
             }
         }
     }
@@ -209,22 +249,44 @@ fn rita(args: &ScanArgs<'_>) -> anyhow::Result<u8> {
             },
         )?,
         Format::Text => {
-            writeln!(out, "RITA v5-compatible beacon scores ({} pairs)", beacons.len())?;
+            writeln!(
+                out,
+                "RITA v5-compatible beacon scores ({} pairs)",
+                beacons.len()
+            )?;
             for b in &beacons {
-                let dst = if b.fqdn.is_empty() { b.dst.clone() } else { b.fqdn.clone() };
+                let dst = if b.fqdn.is_empty() {
+                    b.dst.clone()
+                } else {
+                    b.fqdn.clone()
+                };
                 writeln!(
                     out,
                     "{:.3} {:<3} {} -> {} count {} (ts {:.3} ds {:.3} hist {:.3} dur {:.3})",
-                    b.score, b.beacon_type, b.src, dst, b.count, b.ts_score, b.ds_score, b.hist_score, b.dur_score
+                    b.score,
+                    b.beacon_type,
+                    b.src,
+                    dst,
+                    b.count,
+                    b.ts_score,
+                    b.ds_score,
+                    b.hist_score,
+                    b.dur_score
                 )?;
             }
         }
     }
-    Ok(if beacons.is_empty() { EXIT_PASS } else { EXIT_FINDINGS })
+    Ok(if beacons.is_empty() {
+        EXIT_PASS
+    } else {
+        EXIT_FINDINGS
+    })
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A page with every finding and each beacon's timeline.
@@ -239,9 +301,18 @@ fn html(findings: &[NetFinding]) -> String {
             f.score,
             f.kind.name(),
             esc(&f.summary),
-            esc(&f.reasons.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("; "))
+            esc(&f
+                .reasons
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; "))
         ));
-        if let Some(svg) = tamperscan_net::picture::beacon_svg(&f.times, f.evidence.period_s, &format!("{} -> {}", f.src, f.fqdn.as_deref().unwrap_or(&f.dst))) {
+        if let Some(svg) = tamperscan_net::picture::beacon_svg(
+            &f.times,
+            f.evidence.period_s,
+            &format!("{} -> {}", f.src, f.fqdn.as_deref().unwrap_or(&f.dst)),
+        ) {
             s.push_str("<br>");
             s.push_str(&svg);
         }

@@ -44,7 +44,10 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("network.beacon"), "the beacon is in the report");
+    assert!(
+        html.contains("network.beacon"),
+        "the beacon is in the report"
+    );
     assert!(html.contains("SYNTHETIC DEMO"));
     assert!(html.contains("host.duplicate_identifier"));
     assert!(!html.contains("<script"), "the report must not run scripts");
@@ -658,18 +661,47 @@ fn net_scan_ranks_the_demo_implants_beacon_first_with_fleet_context() {
     assert!((0.8..=1.0).contains(&score), "{score}");
     let period = first["evidence"]["period_s"].as_f64().unwrap();
     assert!((280.0..320.0).contains(&period), "{period}");
-    for key in ["connections", "interval_median_s", "interval_mad_s", "bytes_out", "first_seen", "last_seen"] {
+    for key in [
+        "connections",
+        "interval_median_s",
+        "interval_mad_s",
+        "bytes_out",
+        "first_seen",
+        "last_seen",
+    ] {
         assert!(!first["evidence"][key].is_null(), "evidence lacks {key}");
     }
     // Everything else the BMCs do is allowed by the policy: nothing else reaches level low.
-    let alerts = doc["findings"].as_array().unwrap().iter().filter(|f| f["severity"] != "info").count();
-    assert_eq!(alerts, 1, "{}", serde_json::to_string_pretty(&doc["findings"]).unwrap());
+    let alerts = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .count();
+    assert_eq!(
+        alerts,
+        1,
+        "{}",
+        serde_json::to_string_pretty(&doc["findings"]).unwrap()
+    );
 
     // The HTML page draws the beacon's timeline.
     let page = dir.path().join("t.html");
-    let o = tamperscan(&["net", "scan", network.to_str().unwrap(), "--fleet", out.to_str().unwrap(), "--html", page.to_str().unwrap()]);
+    let o = tamperscan(&[
+        "net",
+        "scan",
+        network.to_str().unwrap(),
+        "--fleet",
+        out.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("198.18.0.4 calls 203.0.113.66:443 every 5.0 min"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("198.18.0.4 calls 203.0.113.66:443 every 5.0 min"),
+        "{}",
+        stdout(&o)
+    );
     let html = fs::read_to_string(&page).unwrap();
     assert!(html.contains("<svg") && html.contains("period"), "{html}");
 }

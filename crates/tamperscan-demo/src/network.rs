@@ -42,12 +42,36 @@ pub(crate) fn write_network(
     let mut dns: Vec<Row> = Vec::new();
     let mut uid = 0u64;
     #[allow(clippy::too_many_arguments)]
-    fn conn(rows: &mut Vec<Row>, rng: &mut Rng, uid: &mut u64, ts: f64, src: &str, dst: &str, dport: u16, udp: bool, service: &str, out: u64, inb: u64) {
+    fn conn(
+        rows: &mut Vec<Row>,
+        rng: &mut Rng,
+        uid: &mut u64,
+        ts: f64,
+        src: &str,
+        dst: &str,
+        dport: u16,
+        udp: bool,
+        service: &str,
+        out: u64,
+        inb: u64,
+    ) {
         *uid += 1;
         let uid = *uid;
-        let sport = if udp && dport == 123 { 123 } else { 32768 + rng.below(28000) as u16 };
-        let (proto, history) = if udp { ("udp", "Dd") } else { ("tcp", "ShADadFf") };
-        let duration = if udp { 0.002 } else { 0.05 + rng.next_f64() * 0.4 };
+        let sport = if udp && dport == 123 {
+            123
+        } else {
+            32768 + rng.below(28000) as u16
+        };
+        let (proto, history) = if udp {
+            ("udp", "Dd")
+        } else {
+            ("tcp", "ShADadFf")
+        };
+        let duration = if udp {
+            0.002
+        } else {
+            0.05 + rng.next_f64() * 0.4
+        };
         let mut line = String::new();
         let _ = write!(
             line,
@@ -61,27 +85,75 @@ pub(crate) fn write_network(
         // NTP every 1,024 s.
         let mut t = START + rng.next_f64() * 1024.0;
         while t < START + DAY {
-            conn(&mut conns, &mut rng, &mut uid, t, ip, "10.0.0.123", 123, true, "ntp", 48, 48);
+            conn(
+                &mut conns,
+                &mut rng,
+                &mut uid,
+                t,
+                ip,
+                "10.0.0.123",
+                123,
+                true,
+                "ntp",
+                48,
+                48,
+            );
             t += 1024.0;
         }
         // The collector polls Redfish every minute.
         let mut t = START + rng.next_f64() * 60.0;
         while t < START + DAY {
             let r0 = u64::from(rng.below(600));
-            conn(&mut conns, &mut rng, &mut uid, t, "10.0.0.10", ip, 443, false, "ssl", 620, 2400 + r0);
+            conn(
+                &mut conns,
+                &mut rng,
+                &mut uid,
+                t,
+                "10.0.0.10",
+                ip,
+                443,
+                false,
+                "ssl",
+                620,
+                2400 + r0,
+            );
             t += 60.0 + rng.next_f64() * 0.5;
         }
         // Syslog now and then.
         let mut t = START + rng.exp(900.0);
         while t < START + DAY {
             let r0 = u64::from(rng.below(200));
-            conn(&mut conns, &mut rng, &mut uid, t, ip, "10.0.0.10", 514, true, "syslog", 90 + r0, 0);
+            conn(
+                &mut conns,
+                &mut rng,
+                &mut uid,
+                t,
+                ip,
+                "10.0.0.10",
+                514,
+                true,
+                "syslog",
+                90 + r0,
+                0,
+            );
             t += rng.exp(900.0);
         }
         // Hourly firmware-update check: a lookup, then HTTPS to the vendor's server.
         let mut t = START + rng.next_f64() * 3600.0;
         while t < START + DAY {
-            conn(&mut conns, &mut rng, &mut uid, t, ip, "10.0.0.53", 53, true, "dns", 44, 60);
+            conn(
+                &mut conns,
+                &mut rng,
+                &mut uid,
+                t,
+                ip,
+                "10.0.0.53",
+                53,
+                true,
+                "dns",
+                44,
+                60,
+            );
             let mut line = String::new();
             uid += 1;
             let _ = write!(
@@ -93,7 +165,19 @@ pub(crate) fn write_network(
             dns.push(Row { ts: t, line });
             let r0 = u64::from(rng.below(80));
             let r1 = u64::from(rng.below(200));
-            conn(&mut conns, &mut rng, &mut uid, t + 0.05, ip, VENDOR, 443, false, "ssl", 900 + r0, 3100 + r1);
+            conn(
+                &mut conns,
+                &mut rng,
+                &mut uid,
+                t + 0.05,
+                ip,
+                VENDOR,
+                443,
+                false,
+                "ssl",
+                900 + r0,
+                3100 + r1,
+            );
             t += 3600.0 * (1.0 + 0.02 * (2.0 * rng.next_f64() - 1.0));
         }
         // The implant in srv-a-04's BMC firmware calls home every 5 minutes, 20% jitter.
@@ -103,7 +187,19 @@ pub(crate) fn write_network(
                 if rng.next_f64() >= 0.05 {
                     let r0 = u64::from(rng.below(40));
                     let r1 = u64::from(rng.below(900));
-                    conn(&mut conns, &mut rng, &mut uid, t, ip, CALLBACK, 443, false, "ssl", 310 + r0, 180 + r1);
+                    conn(
+                        &mut conns,
+                        &mut rng,
+                        &mut uid,
+                        t,
+                        ip,
+                        CALLBACK,
+                        443,
+                        false,
+                        "ssl",
+                        310 + r0,
+                        180 + r1,
+                    );
                 }
                 t += 300.0 * (1.0 + 0.2 * (2.0 * rng.next_f64() - 1.0));
             }

@@ -19,7 +19,7 @@ impl Detector for NetworkDetector {
         let Some(scan) = &fleet.network else {
             return Vec::new();
         };
-        scan.findings.iter().filter_map(|f| finding(f)).collect()
+        scan.findings.iter().filter_map(finding).collect()
     }
 }
 
@@ -63,11 +63,13 @@ fn finding(f: &NetFinding) -> Option<Finding> {
         format!(
             "{} -> {}{}/{}",
             f.src,
-            f.fqdn.as_deref().map_or(f.dst.clone(), |n| if f.dst == "-" {
-                n.to_string()
-            } else {
-                format!("{} ({n})", f.dst)
-            }),
+            f.fqdn
+                .as_deref()
+                .map_or(f.dst.clone(), |n| if f.dst == "-" {
+                    n.to_string()
+                } else {
+                    format!("{} ({n})", f.dst)
+                }),
             f.dport.map(|p| format!(":{p}")).unwrap_or_default(),
             f.proto
         ),
@@ -88,7 +90,9 @@ fn finding(f: &NetFinding) -> Option<Finding> {
     .filter(|s| !s.is_empty());
     if f.kind == Kind::Beacon {
         let title = format!("{} — score {:.2}", out.location.at, f.score);
-        if let Some(svg) = tamperscan_net::picture::beacon_svg(&f.times, f.evidence.period_s, &title) {
+        if let Some(svg) =
+            tamperscan_net::picture::beacon_svg(&f.times, f.evidence.period_s, &title)
+        {
             out.pictures.push(Picture {
                 caption: format!("check-ins of {} and the gaps between them", out.location.at),
                 media_type: "image/svg+xml".into(),

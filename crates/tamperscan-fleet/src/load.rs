@@ -400,18 +400,13 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
     }
     hosts.sort_by(|a, b| a.id.cmp(&b.id));
     let network = crate::network::network_dir(root).map(|dir| {
-        let ctx = crate::network::context(
-            &config,
-            hosts.iter().map(|h| (h.id.0.as_str(), &h.config)),
-        );
+        let ctx =
+            crate::network::context(&config, hosts.iter().map(|h| (h.id.0.as_str(), &h.config)));
         match ctx {
-            Ok(ctx) => crate::network::scan_paths(
-                &[dir],
-                ctx,
-                tamperscan_net::Options::default(),
-                &|_| {},
-            )
-            .map_err(|e| e.to_string()),
+            Ok(ctx) => {
+                crate::network::scan_paths(&[dir], ctx, tamperscan_net::Options::default(), &|_| {})
+                    .map_err(|e| e.to_string())
+            }
             Err(e) => Err(e.to_string()),
         }
     });

@@ -65,26 +65,42 @@ pub fn scan_paths(
     let mut stats = ReadStats::default();
     for path in paths {
         if path.is_file() && is_conn_log(path) {
-            let fast = read_conn_batches(path, &read_options, &mut |batch| {
-                for c in &batch {
-                    scanner.add_conn(c);
+            // Parsing (on every core) and folding overlap: the reader thread hands batches
+            // through a short queue, so memory stays bounded by a few batches.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<tamperscan_flows::Conn>>(4);
+            let opts = &read_options;
+            let fast = std::thread::scope(|scope| {
+                // The sender moves into the reader thread: the queue closes when it finishes.
+                let reader = scope.spawn(move || {
+                    read_conn_batches(path, opts, &mut |batch| {
+                        // A closed queue means the folding side stopped; the rest is dropped.
+                        let _ = tx.send(batch);
+                    })
+                });
+                for batch in rx.iter() {
+                    for c in &batch {
+                        scanner.add_conn(c);
+                    }
+                    progress(scanner.records());
                 }
-                progress(scanner.records());
+                reader.join().unwrap_or_else(|_| {
+                    Err(tamperscan_flows::Error::UnknownFormat {
+                        file: Some(path.clone()),
+                        what: "the reader thread failed".into(),
+                    })
+                })
             });
-            match fast {
-                Ok(s) => {
-                    stats.merge(s);
-                    continue;
-                }
-                // Not a TSV conn log after all (JSON, a capture): the general reader decides.
-                Err(_) => {}
+            // Not a TSV conn log after all (JSON, a capture): the general reader decides.
+            if let Ok(s) = fast {
+                stats.merge(s);
+                continue;
             }
         }
         let mut n = 0u64;
         let s = read_path(path, &read_options, &mut |rec: Record| {
             scanner.add(&rec);
             n += 1;
-            if n % 65_536 == 0 {
+            if n.is_multiple_of(65_536) {
                 progress(n);
             }
         })?;

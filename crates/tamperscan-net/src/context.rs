@@ -32,7 +32,9 @@ impl Net {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, canonical(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 (u32::from(net) & mask) == (u32::from(ip) & mask)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -220,7 +222,10 @@ impl Context {
             .map_err(|e: toml::de::Error| PolicyError(e.message().to_string()))?;
         let nets = |list: &[String], what: &str| -> Result<Vec<Net>, PolicyError> {
             list.iter()
-                .map(|s| s.parse::<Net>().map_err(|e| PolicyError(format!("{what}: {e}"))))
+                .map(|s| {
+                    s.parse::<Net>()
+                        .map_err(|e| PolicyError(format!("{what}: {e}")))
+                })
                 .collect()
         };
         let internal = match &raw.internal_networks {
@@ -378,11 +383,16 @@ dst = "*.vendor.example"
 
     #[test]
     fn policy_errors_name_the_field() {
-        let table: toml::Table = toml::from_str(r#"management_networks = ["10.0.0.0/40"]"#).unwrap();
+        let table: toml::Table =
+            toml::from_str(r#"management_networks = ["10.0.0.0/40"]"#).unwrap();
         let e = Context::from_policy(&table).unwrap_err().to_string();
         assert!(e.contains("management_networks"), "{e}");
-        let table: toml::Table = toml::from_str("[[allow]]\ndst = \"1.2.3.4\"\nproto = \"sctp\"").unwrap();
-        assert!(Context::from_policy(&table).unwrap_err().to_string().contains("sctp"));
+        let table: toml::Table =
+            toml::from_str("[[allow]]\ndst = \"1.2.3.4\"\nproto = \"sctp\"").unwrap();
+        assert!(Context::from_policy(&table)
+            .unwrap_err()
+            .to_string()
+            .contains("sctp"));
         let table: toml::Table = toml::from_str("managment_networks = []").unwrap();
         assert!(Context::from_policy(&table).is_err());
     }

@@ -31,9 +31,16 @@ pub fn base_domain(name: &str) -> &str {
     }
     // Dots from the right: the last two labels start after labels[n-2].
     let two = labels.get(n - 2).map_or(0, |i| i + 1);
-    let tld = name.get(labels.get(n - 1).map_or(0, |i| i + 1)..).unwrap_or("");
-    let second = name.get(two..labels.get(n - 1).copied().unwrap_or(0)).unwrap_or("");
-    let common_sld = matches!(second, "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "ne" | "or");
+    let tld = name
+        .get(labels.get(n - 1).map_or(0, |i| i + 1)..)
+        .unwrap_or("");
+    let second = name
+        .get(two..labels.get(n - 1).copied().unwrap_or(0))
+        .unwrap_or("");
+    let common_sld = matches!(
+        second,
+        "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "ne" | "or"
+    );
     if tld.len() == 2 && common_sld && n >= 3 {
         let three = labels.get(n - 3).map_or(0, |i| i + 1);
         return name.get(three..).unwrap_or(name);
@@ -176,10 +183,25 @@ mod tests {
         let src: IpAddr = "10.0.0.5".parse().unwrap();
         let mut s = DnsStats::default();
         for i in 0..200u32 {
-            let label = format!("{:08x}{:08x}{:08x}{:08x}", i.wrapping_mul(2654435761), i ^ 0x5bd1e995, i.wrapping_mul(40503), !i);
-            s.add(src, &format!("{label}.t.example.net"), 16, Some(0), f64::from(i));
+            let label = format!(
+                "{:08x}{:08x}{:08x}{:08x}",
+                i.wrapping_mul(2654435761),
+                i ^ 0x5bd1e995,
+                i.wrapping_mul(40503),
+                !i
+            );
+            s.add(
+                src,
+                &format!("{label}.t.example.net"),
+                16,
+                Some(0),
+                f64::from(i),
+            );
         }
-        for w in ["www", "mail", "api", "static", "cdn", "login", "docs", "img", "news", "shop", "m", "blog"] {
+        for w in [
+            "www", "mail", "api", "static", "cdn", "login", "docs", "img", "news", "shop", "m",
+            "blog",
+        ] {
             s.add(src, &format!("{w}.example.org"), 1, Some(0), 0.0);
         }
         let tunnel = &s.domains[&(src, "example.net".to_string())];

@@ -8,7 +8,9 @@ const W: f64 = 720.0;
 const H: f64 = 190.0;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The timeline and gap histogram of sorted check-in times; `period` (seconds) marks the
@@ -28,10 +30,18 @@ pub fn beacon_svg(times: &[f64], period: Option<f64>, title: &str) -> Option<Str
     );
     // Timeline.
     let (x0, x1, ty) = (40.0, W - 10.0, 40.0);
-    let _ = write!(s, r##"<line x1="{x0}" y1="{ty}" x2="{x1}" y2="{ty}" stroke="#888"/>"##);
+    let _ = write!(
+        s,
+        r##"<line x1="{x0}" y1="{ty}" x2="{x1}" y2="{ty}" stroke="#888"/>"##
+    );
     for &t in times {
         let x = x0 + (t - first) / span * (x1 - x0);
-        let _ = write!(s, r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#c0392b" stroke-width="1"/>"##, ty - 9.0, ty + 9.0);
+        let _ = write!(
+            s,
+            r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#c0392b" stroke-width="1"/>"##,
+            ty - 9.0,
+            ty + 9.0
+        );
     }
     let _ = write!(
         s,
@@ -43,10 +53,16 @@ pub fn beacon_svg(times: &[f64], period: Option<f64>, title: &str) -> Option<Str
         esc(&crate::scan::human_period(span))
     );
     // Gap histogram up to 4 periods (or the 95th percentile gap).
-    let mut gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0.0).collect();
+    let mut gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|g| *g > 0.0)
+        .collect();
     gaps.sort_by(f64::total_cmp);
     let p95 = crate::periodicity::quantile(&gaps, 0.95);
-    let top = period.map_or(p95, |p| (4.0 * p).max(p95.min(8.0 * p))).max(1.0);
+    let top = period
+        .map_or(p95, |p| (4.0 * p).max(p95.min(8.0 * p)))
+        .max(1.0);
     const BINS: usize = 60;
     let mut hist = [0u32; BINS];
     for g in &gaps {
@@ -75,7 +91,10 @@ pub fn beacon_svg(times: &[f64], period: Option<f64>, title: &str) -> Option<Str
         let mut k = 1.0;
         while k * p < top {
             let x = x0 + k * p / top * (x1 - x0);
-            let _ = write!(s, r##"<line x1="{x:.1}" y1="{hy0}" x2="{x:.1}" y2="{hy1}" stroke="#e67e22" stroke-dasharray="3,3"/>"##);
+            let _ = write!(
+                s,
+                r##"<line x1="{x:.1}" y1="{hy0}" x2="{x:.1}" y2="{hy1}" stroke="#e67e22" stroke-dasharray="3,3"/>"##
+            );
             k += 1.0;
         }
     }
@@ -91,7 +110,8 @@ pub fn beacon_svg(times: &[f64], period: Option<f64>, title: &str) -> Option<Str
             x1 - 4.0,
             hy0 - 4.0,
             esc(&crate::scan::human_period(p))
-        ).replace("<text ", r##"<text text-anchor="end" "##))
+        )
+        .replace("<text ", r##"<text text-anchor="end" "##))
     );
     Some(s)
 }

@@ -140,11 +140,17 @@ impl RitaCompat {
 
     /// The conn row a log record belongs to: same 4-tuple, latest start not after the record.
     fn link(&self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16, ts: f64) -> Option<usize> {
-        let list = self.by_tuple.get(&(canonical(src), sport, canonical(dst), dport))?;
+        let list = self
+            .by_tuple
+            .get(&(canonical(src), sport, canonical(dst), dport))?;
         let t = ts.max(0.0) as u32;
         list.iter()
             .copied()
-            .filter(|&i| self.conns.get(i).is_some_and(|c| c.ts <= t.saturating_add(1)))
+            .filter(|&i| {
+                self.conns
+                    .get(i)
+                    .is_some_and(|c| c.ts <= t.saturating_add(1))
+            })
             .max_by_key(|&i| self.conns.get(i).map_or(0, |c| c.ts))
     }
 
@@ -243,12 +249,16 @@ impl RitaCompat {
                 });
             }
         }
-        let mut ip_pairs: HashMap<(IpAddr, IpAddr), (Vec<(u32, u64)>, bool)> = HashMap::new();
+        // Pair to (timestamp, bytes) rows and whether an SNI beacon took one of its connections.
+        type Rows = (Vec<(u32, u64)>, bool);
+        let mut ip_pairs: HashMap<(IpAddr, IpAddr), Rows> = HashMap::new();
         for (i, c) in self.conns.iter().enumerate() {
             if !c.unfiltered {
                 continue;
             }
-            let Some(pair) = self.pairs_of.get(i) else { continue };
+            let Some(pair) = self.pairs_of.get(i) else {
+                continue;
+            };
             let e = ip_pairs.entry(*pair).or_default();
             e.0.push((c.ts, c.bytes));
             if taken.contains(&i) {
@@ -353,7 +363,11 @@ fn stat_score(sorted: &[f64], default_mad: f64) -> f64 {
     let mut dev: Vec<f64> = sorted.iter().map(|x| (x - med).abs()).collect();
     dev.sort_by(f64::total_cmp);
     let mad = median(&dev);
-    let mut mad_score = if med >= 1.0 { (med - mad) / med } else { default_mad };
+    let mut mad_score = if med >= 1.0 {
+        (med - mad) / med
+    } else {
+        default_mad
+    };
     if mad_score < 0.0 || mad_score.is_nan() {
         mad_score = 0.0;
     }
@@ -366,7 +380,7 @@ fn median(sorted: &[f64]) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    if n % 2 == 1 {
+    if !n.is_multiple_of(2) {
         sorted.get(n / 2).copied().unwrap_or(0.0)
     } else {
         let a = sorted.get(n / 2 - 1).copied().unwrap_or(0.0);
@@ -380,7 +394,7 @@ fn median(sorted: &[f64]) -> f64 {
 fn quartiles(sorted: &[f64]) -> (f64, f64, f64) {
     let n = sorted.len();
     let q2 = median(sorted);
-    let (lower, upper) = if n % 2 == 0 {
+    let (lower, upper) = if n.is_multiple_of(2) {
         (sorted.get(..n / 2), sorted.get(n / 2..))
     } else {
         (sorted.get(..(n - 1) / 2), sorted.get(n.div_ceil(2)..))

@@ -60,18 +60,95 @@ pub fn well_known_port(port: u16, proto: Proto) -> bool {
     match proto {
         Proto::Tcp => matches!(
             port,
-            20..=23 | 25 | 53 | 80 | 88 | 110 | 123 | 135 | 139 | 143 | 389 | 443 | 445 | 465
-                | 587 | 636 | 853 | 993 | 995 | 1433 | 3306 | 3389 | 5432 | 5900 | 8080 | 8443
+            20..=23
+                | 25
+                | 53
+                | 80
+                | 88
+                | 110
+                | 123
+                | 135
+                | 139
+                | 143
+                | 389
+                | 443
+                | 445
+                | 465
+                | 587
+                | 636
+                | 853
+                | 993
+                | 995
+                | 1433
+                | 3306
+                | 3389
+                | 5432
+                | 5900
+                | 8080
+                | 8443
         ),
         Proto::Udp => matches!(
             port,
-            53 | 67 | 68 | 123 | 137 | 138 | 161 | 162 | 443 | 500 | 514 | 623 | 1900 | 3478
-                | 4500 | 5353 | 5355
+            53 | 67
+                | 68
+                | 123
+                | 137
+                | 138
+                | 161
+                | 162
+                | 443
+                | 500
+                | 514
+                | 623
+                | 1900
+                | 3478
+                | 4500
+                | 5353
+                | 5355
         ),
         Proto::Icmp => true,
         Proto::Other(_) => false,
     }
 }
+
+/// A fast non-cryptographic hasher for the per-record maps (FxHash's multiply-rotate): the keys
+/// are addresses and ports, so no adversary can choose collisions that matter more than any
+/// other traffic they could send.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+type FxSet<K> = HashSet<K, std::hash::BuildHasherDefault<Fx>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct PairKey {
@@ -95,6 +172,11 @@ struct PairAgg {
 
 impl PairAgg {
     fn add(&mut self, ts: f64, out: u64, inb: u64, duration: f64) {
+        self.add_totals(ts, out, inb, duration);
+        self.times.push(ts);
+    }
+
+    fn add_totals(&mut self, ts: f64, out: u64, inb: u64, duration: f64) {
         if self.count == 0 || ts < self.first {
             self.first = ts;
         }
@@ -103,7 +185,6 @@ impl PairAgg {
             self.last = end;
         }
         self.count += 1;
-        self.times.push(ts);
         self.bytes_out = self.bytes_out.saturating_add(out);
         self.bytes_in = self.bytes_in.saturating_add(inb);
         self.duration += duration;
@@ -125,15 +206,19 @@ struct NameAgg {
 pub struct Scanner {
     ctx: Context,
     options: Options,
-    pairs: HashMap<PairKey, PairAgg>,
+    /// Pair to its index in `pair_keys`/`pair_stats`.
+    pairs: FxMap<PairKey, u32>,
+    pair_keys: Vec<PairKey>,
+    /// Per-pair totals (their `times` stay empty: times live in `events`).
+    pair_stats: Vec<PairAgg>,
+    /// (pair index, start time) of every connection, grouped by pair only at the end: one
+    /// allocation for all pairs instead of one per pair.
+    events: Vec<(u32, f64)>,
     /// (src, name) from TLS SNI and HTTP Host.
     names: HashMap<(IpAddr, String), NameAgg>,
     /// Address to names it is known by (DNS answers, SNI, Host).
     known_as: HashMap<IpAddr, Vec<String>>,
     dns: DnsStats,
-    /// Connections per address, to find the monitored hosts of a capture taken on public
-    /// addresses.
-    seen: HashMap<IpAddr, u64>,
     conns: u64,
     records: u64,
     /// Sources whose DNS lookups (with answers) are visible: only for them does an unnamed
@@ -147,11 +232,13 @@ impl Scanner {
         Scanner {
             ctx,
             options,
-            pairs: HashMap::new(),
+            pairs: FxMap::default(),
+            pair_keys: Vec::new(),
+            pair_stats: Vec::new(),
+            events: Vec::new(),
             names: HashMap::new(),
             known_as: HashMap::new(),
             dns: DnsStats::default(),
-            seen: HashMap::new(),
             conns: 0,
             records: 0,
             dns_clients: HashSet::new(),
@@ -179,18 +266,40 @@ impl Scanner {
         self.conns += 1;
         let src = canonical(c.src);
         let dst = canonical(c.dst);
-        *self.seen.entry(src).or_insert(0) += 1;
-        *self.seen.entry(dst).or_insert(0) += 1;
         let key = PairKey {
             src,
             dst,
             dport: c.dport,
             proto: c.proto,
         };
-        let out = if c.orig_ip_bytes > 0 { c.orig_ip_bytes } else { c.orig_bytes };
-        let inb = if c.resp_ip_bytes > 0 { c.resp_ip_bytes } else { c.resp_bytes };
-        let duration = if c.duration.is_finite() && c.duration > 0.0 { c.duration } else { 0.0 };
-        self.pairs.entry(key).or_default().add(c.ts, out, inb, duration);
+        let out = if c.orig_ip_bytes > 0 {
+            c.orig_ip_bytes
+        } else {
+            c.orig_bytes
+        };
+        let inb = if c.resp_ip_bytes > 0 {
+            c.resp_ip_bytes
+        } else {
+            c.resp_bytes
+        };
+        let duration = if c.duration.is_finite() && c.duration > 0.0 {
+            c.duration
+        } else {
+            0.0
+        };
+        let next = self.pair_keys.len();
+        let idx = *self.pairs.entry(key).or_insert_with(|| {
+            // More than 4 billion pairs would exhaust memory long before this saturates.
+            u32::try_from(next).unwrap_or(u32::MAX)
+        });
+        if idx as usize == next {
+            self.pair_keys.push(key);
+            self.pair_stats.push(PairAgg::default());
+        }
+        if let Some(agg) = self.pair_stats.get_mut(idx as usize) {
+            agg.add_totals(c.ts, out, inb, duration);
+            self.events.push((idx, c.ts));
+        }
     }
 
     fn remember_name(&mut self, ip: IpAddr, name: &str) {
@@ -207,7 +316,8 @@ impl Scanner {
     /// Folds one DNS transaction.
     pub fn add_dns(&mut self, d: &Dns) {
         self.records += 1;
-        self.dns.add(canonical(d.src), &d.query, d.qtype, d.rcode, d.ts);
+        self.dns
+            .add(canonical(d.src), &d.query, d.qtype, d.rcode, d.ts);
         for a in &d.answers {
             if let Ok(ip) = a.trim().parse::<IpAddr>() {
                 if self.dns_clients.len() < 1_000_000 {
@@ -219,7 +329,15 @@ impl Scanner {
         }
     }
 
-    fn add_name(&mut self, src: IpAddr, dst: IpAddr, dport: u16, name: &str, ts: f64, http: Option<&Http>) {
+    fn add_name(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        dport: u16,
+        name: &str,
+        ts: f64,
+        http: Option<&Http>,
+    ) {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         if name.is_empty() {
             return;
@@ -287,10 +405,41 @@ impl Scanner {
         }
         findings.extend(name_found);
 
-        let pair_keys: Vec<(&PairKey, &PairAgg)> = self.pairs.iter().collect();
-        let pair_found: Vec<Vec<NetFinding>> = pair_keys
-            .par_iter()
-            .map(|(key, agg)| view.pair_findings(key, agg, &covered))
+        // Group the connection times by pair (a counting sort) for the pairs that can beacon.
+        let min = self.options.min_checkins.max(1) as u64;
+        let mut offsets: Vec<usize> = Vec::with_capacity(self.pair_stats.len() + 1);
+        let mut total = 0usize;
+        for agg in &self.pair_stats {
+            offsets.push(total);
+            if agg.count >= min {
+                total += agg.count as usize;
+            }
+        }
+        offsets.push(total);
+        let mut grouped = vec![0f64; total];
+        let mut fill = offsets.clone();
+        for &(idx, ts) in &self.events {
+            let i = idx as usize;
+            if self.pair_stats.get(i).is_some_and(|a| a.count >= min) {
+                if let Some(pos) = fill.get_mut(i) {
+                    if let Some(t) = grouped.get_mut(*pos) {
+                        *t = ts;
+                    }
+                    *pos += 1;
+                }
+            }
+        }
+        let pair_found: Vec<Vec<NetFinding>> = (0..self.pair_keys.len())
+            .into_par_iter()
+            .filter_map(|i| {
+                let key = self.pair_keys.get(i)?;
+                let agg = self.pair_stats.get(i)?;
+                let times = match (offsets.get(i), offsets.get(i + 1)) {
+                    (Some(&a), Some(&b)) => grouped.get(a..b).unwrap_or(&[]),
+                    _ => &[],
+                };
+                Some(view.pair_findings(key, agg, times, &covered))
+            })
             .collect();
         findings.extend(pair_found.into_iter().flatten());
 
@@ -304,7 +453,13 @@ impl Scanner {
         findings.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
-                .then(b.evidence.log10_p.unwrap_or(0.0).total_cmp(&a.evidence.log10_p.unwrap_or(0.0)).reverse())
+                .then(
+                    b.evidence
+                        .log10_p
+                        .unwrap_or(0.0)
+                        .total_cmp(&a.evidence.log10_p.unwrap_or(0.0))
+                        .reverse(),
+                )
                 .then(b.evidence.connections.cmp(&a.evidence.connections))
                 .then(a.src.cmp(&b.src))
                 .then(a.dst.cmp(&b.dst))
@@ -319,7 +474,7 @@ struct View<'a> {
     /// Addresses that are the capture's own hosts although public (half the connections or more).
     sensors: HashSet<IpAddr>,
     /// Destination to the internal sources that reach it.
-    sources: HashMap<IpAddr, HashSet<IpAddr>>,
+    sources: FxMap<IpAddr, FxSet<IpAddr>>,
     internal_sources: usize,
     /// Model to its hosts' addresses seen as sources.
     model_sources: HashMap<String, HashSet<IpAddr>>,
@@ -327,21 +482,29 @@ struct View<'a> {
 
 impl<'a> View<'a> {
     fn new(scan: &'a Scanner) -> View<'a> {
-        let sensors = scan
-            .seen
-            .iter()
-            .filter(|(_, n)| **n * 2 >= scan.conns && scan.conns > 0)
-            .map(|(ip, _)| *ip)
+        // Connections per address, to find the monitored hosts of a capture taken on public
+        // addresses: any address in half the connections or more.
+        let mut seen: FxMap<IpAddr, u64> = FxMap::default();
+        for (key, agg) in scan.pair_keys.iter().zip(&scan.pair_stats) {
+            *seen.entry(key.src).or_insert(0) += agg.count;
+            if key.dst != key.src {
+                *seen.entry(key.dst).or_insert(0) += agg.count;
+            }
+        }
+        let sensors = seen
+            .into_iter()
+            .filter(|(_, n)| *n * 2 >= scan.conns && scan.conns > 0)
+            .map(|(ip, _)| ip)
             .collect();
         let mut view = View {
             scan,
             sensors,
-            sources: HashMap::new(),
+            sources: FxMap::default(),
             internal_sources: 0,
             model_sources: HashMap::new(),
         };
-        let mut all_sources = HashSet::new();
-        for key in scan.pairs.keys() {
+        let mut all_sources: FxSet<IpAddr> = FxSet::default();
+        for key in &scan.pair_keys {
             if !view.is_ours(key.src) {
                 continue;
             }
@@ -371,7 +534,15 @@ impl<'a> View<'a> {
     }
 
     /// Context reasons for traffic from `src` to `dst`.
-    fn reasons(&self, src: IpAddr, dst: IpAddr, dport: u16, proto: Proto, names: &[&str], ip_literal_host: bool) -> (Vec<Reason>, bool) {
+    fn reasons(
+        &self,
+        src: IpAddr,
+        dst: IpAddr,
+        dport: u16,
+        proto: Proto,
+        names: &[&str],
+        ip_literal_host: bool,
+    ) -> (Vec<Reason>, bool) {
         let ctx = &self.scan.ctx;
         let mut reasons = Vec::new();
         let external = !self.is_ours(dst);
@@ -385,7 +556,10 @@ impl<'a> View<'a> {
                         weight: -1.0,
                         text: format!(
                             "the management-plane policy allows it{}",
-                            rule.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()
+                            rule.note
+                                .as_ref()
+                                .map(|n| format!(" ({n})"))
+                                .unwrap_or_default()
                         ),
                         counts: None,
                     });
@@ -393,7 +567,8 @@ impl<'a> View<'a> {
                 None if ctx.has_policy() => reasons.push(Reason {
                     key: "outside_policy",
                     weight: 0.9,
-                    text: "a management interface talks to a destination its policy does not allow".into(),
+                    text: "a management interface talks to a destination its policy does not allow"
+                        .into(),
                     counts: None,
                 }),
                 None => reasons.push(Reason {
@@ -404,7 +579,8 @@ impl<'a> View<'a> {
                 }),
             }
         }
-        if external && names.is_empty() && !ip_literal_host && self.scan.dns_clients.contains(&src) {
+        if external && names.is_empty() && !ip_literal_host && self.scan.dns_clients.contains(&src)
+        {
             reasons.push(Reason {
                 key: "direct_to_ip",
                 weight: 0.35,
@@ -424,7 +600,10 @@ impl<'a> View<'a> {
             reasons.push(Reason {
                 key: "unusual_port",
                 weight: 0.35,
-                text: format!("port {dport}/{} is not a common service port", proto_name(proto)),
+                text: format!(
+                    "port {dport}/{} is not a common service port",
+                    proto_name(proto)
+                ),
                 counts: None,
             });
         }
@@ -445,16 +624,22 @@ impl<'a> View<'a> {
                 }
             }
         }
-        let prevalence = self.sources.get(&dst).map_or(0, HashSet::len);
+        let prevalence = self.sources.get(&dst).map_or(0, |s| s.len());
         if external && self.internal_sources >= 5 && prevalence == 1 {
             reasons.push(Reason {
                 key: "unique_destination",
                 weight: 0.2,
-                text: format!("no other of our {} sources talks to it", self.internal_sources),
+                text: format!(
+                    "no other of our {} sources talks to it",
+                    self.internal_sources
+                ),
                 counts: None,
             });
         }
-        if prevalence >= 3 && prevalence * 10 >= self.internal_sources.max(1) && !ctx.is_management(src) {
+        if prevalence >= 3
+            && prevalence * 10 >= self.internal_sources.max(1)
+            && !ctx.is_management(src)
+        {
             reasons.push(Reason {
                 key: "common_destination",
                 weight: -0.5,
@@ -469,7 +654,13 @@ impl<'a> View<'a> {
         self.model_sources.get(model)
     }
 
-    fn pair_findings(&self, key: &PairKey, agg: &PairAgg, covered: &HashSet<(IpAddr, IpAddr)>) -> Vec<NetFinding> {
+    fn pair_findings(
+        &self,
+        key: &PairKey,
+        agg: &PairAgg,
+        times: &[f64],
+        covered: &HashSet<(IpAddr, IpAddr)>,
+    ) -> Vec<NetFinding> {
         let mut out = Vec::new();
         if is_local_only(key.dst) || is_local_only(key.src) {
             return out;
@@ -478,24 +669,55 @@ impl<'a> View<'a> {
         if !self.is_ours(key.src) {
             return out;
         }
+        let ctx = &self.scan.ctx;
+        let min_score = self.scan.options.min_score;
+        // The periodicity test first: a beacon can score at most its confidence.
+        let periodic = if agg.count as usize >= self.scan.options.min_checkins
+            && !covered.contains(&(key.src, key.dst))
+        {
+            let mut times = times.to_vec();
+            times.sort_by(f64::total_cmp);
+            periodicity(&times)
+                .filter(|p| p.confidence() >= min_score)
+                .map(|p| (p, times))
+        } else {
+            None
+        };
+        let long = agg.longest >= self.scan.options.long_connection_s && key.proto != Proto::Icmp;
+        let upload = agg.bytes_out >= UPLOAD_MIN
+            && agg.bytes_out >= 4 * agg.bytes_in
+            && !self.is_ours(key.dst);
+        let policy_relevant = ctx.has_policy() && ctx.is_management(key.src);
+        if periodic.is_none() && !long && !upload && !policy_relevant {
+            return out;
+        }
         let names = self.names_of(key.dst);
-        let (reasons, allowed) = self.reasons(key.src, key.dst, key.dport, key.proto, &names, false);
+        let (reasons, allowed) =
+            self.reasons(key.src, key.dst, key.dport, key.proto, &names, false);
         let fqdn = names.first().map(|s| s.to_string());
         let mut made = false;
-        if agg.count as usize >= self.scan.options.min_checkins && !covered.contains(&(key.src, key.dst)) {
-            let mut times = agg.times.clone();
-            times.sort_by(f64::total_cmp);
-            if let Some(p) = periodicity(&times) {
-                let f = self.beacon(key.src, Some(key.dst), fqdn.clone(), Some(key.dport), key.proto, agg, &p, reasons.clone(), allowed, times);
-                made = f.severity >= Level::Low;
-                out.push(f);
-            }
+        if let Some((p, times)) = periodic {
+            let f = self.beacon(
+                key.src,
+                Some(key.dst),
+                fqdn.clone(),
+                Some(key.dport),
+                key.proto,
+                agg,
+                &p,
+                reasons.clone(),
+                allowed,
+                times,
+            );
+            made = f.severity >= Level::Low;
+            out.push(f);
         }
         // A single connection open for hours (a tunnel, a reverse shell); many short ones that
         // add up are a beacon's business, not this detector's.
-        if agg.longest >= self.scan.options.long_connection_s && key.proto != Proto::Icmp {
+        if long {
             let hours = agg.longest / 3600.0;
-            let evidence = (0.5 + (agg.longest / self.scan.options.long_connection_s).log2() / 8.0).clamp(0.0, 1.0);
+            let evidence = (0.5 + (agg.longest / self.scan.options.long_connection_s).log2() / 8.0)
+                .clamp(0.0, 1.0);
             let (score, reasons) = combine(evidence, reasons.clone(), allowed);
             out.push(NetFinding {
                 kind: Kind::LongConnection,
@@ -511,7 +733,11 @@ impl<'a> View<'a> {
                 model: self.model_of(key.src),
                 summary: format!(
                     "{} held a connection to {}:{} open for {:.1} h ({} connections in all)",
-                    key.src, display_dst(key.dst, fqdn.as_deref()), key.dport, hours, agg.count
+                    key.src,
+                    display_dst(key.dst, fqdn.as_deref()),
+                    key.dport,
+                    hours,
+                    agg.count
                 ),
                 reasons,
                 evidence: self.evidence(agg, None, key.dst),
@@ -520,8 +746,9 @@ impl<'a> View<'a> {
             made = true;
         }
         // Exfiltration: at least 10 MiB out to one outside destination, four times what came back.
-        if !self.is_ours(key.dst) && agg.bytes_out >= UPLOAD_MIN && agg.bytes_out >= 4 * agg.bytes_in {
-            let evidence = (0.5 + (agg.bytes_out as f64 / UPLOAD_MIN as f64).log2() / 8.0).clamp(0.0, 1.0);
+        if upload {
+            let evidence =
+                (0.5 + (agg.bytes_out as f64 / UPLOAD_MIN as f64).log2() / 8.0).clamp(0.0, 1.0);
             let (score, reasons) = combine(evidence, reasons.clone(), allowed);
             out.push(NetFinding {
                 kind: Kind::LargeUpload,
@@ -568,7 +795,11 @@ impl<'a> View<'a> {
                 model: self.model_of(key.src),
                 summary: format!(
                     "management interface {} reached {}:{}/{} outside its policy ({} connections)",
-                    key.src, display_dst(key.dst, fqdn.as_deref()), key.dport, proto_name(key.proto), agg.count
+                    key.src,
+                    display_dst(key.dst, fqdn.as_deref()),
+                    key.dport,
+                    proto_name(key.proto),
+                    agg.count
                 ),
                 reasons,
                 evidence: self.evidence(agg, None, key.dst),
@@ -593,7 +824,14 @@ impl<'a> View<'a> {
         let ip = dst.unwrap_or(*src);
         let proto = Proto::Tcp;
         let (mut reasons, allowed) = if agg.ip_literal {
-            self.reasons(*src, name.parse().unwrap_or(ip), agg.dport, proto, &[], true)
+            self.reasons(
+                *src,
+                name.parse().unwrap_or(ip),
+                agg.dport,
+                proto,
+                &[],
+                true,
+            )
         } else {
             self.reasons(*src, ip, agg.dport, proto, &[name], false)
         };
@@ -605,7 +843,18 @@ impl<'a> View<'a> {
                 counts: None,
             });
         }
-        let mut f = self.beacon(*src, dst, Some(name.to_string()), Some(agg.dport), proto, &agg.pair, &p, reasons, allowed, times);
+        let mut f = self.beacon(
+            *src,
+            dst,
+            Some(name.to_string()),
+            Some(agg.dport),
+            proto,
+            &agg.pair,
+            &p,
+            reasons,
+            allowed,
+            times,
+        );
         f.dst_ips = agg.dsts.iter().map(ToString::to_string).collect();
         if agg.proxied {
             f.dst = "-".into();
@@ -679,12 +928,17 @@ impl<'a> View<'a> {
             longest_s: round3(agg.longest),
             first_seen: agg.first,
             last_seen: agg.last,
-            sources_for_destination: self.sources.get(&dst).map_or(0, HashSet::len),
+            sources_for_destination: self.sources.get(&dst).map_or(0, |s| s.len()),
             ..Evidence::default()
         }
     }
 
-    fn tunnel(&self, src: IpAddr, domain: &str, stats: &crate::dns::DomainStats) -> Option<NetFinding> {
+    fn tunnel(
+        &self,
+        src: IpAddr,
+        domain: &str,
+        stats: &crate::dns::DomainStats,
+    ) -> Option<NetFinding> {
         let evidence = stats.tunnel_score();
         if evidence <= 0.0 {
             return None;
@@ -704,7 +958,10 @@ impl<'a> View<'a> {
             reasons.push(Reason {
                 key: "bulk_record_types",
                 weight: 0.3,
-                text: format!("{} of {} queries ask for NULL/TXT/MX/CNAME-type records", stats.bulk_types, stats.queries),
+                text: format!(
+                    "{} of {} queries ask for NULL/TXT/MX/CNAME-type records",
+                    stats.bulk_types, stats.queries
+                ),
                 counts: None,
             });
         }

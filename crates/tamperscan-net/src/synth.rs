@@ -115,7 +115,12 @@ pub fn bmc(i: u32) -> Ipv4Addr {
 fn external(rank: u32) -> Ipv4Addr {
     // Spread popular destinations over public-looking space (never 10/8 etc.).
     let x = rank.wrapping_mul(2_654_435_761);
-    Ipv4Addr::new(23 + (x >> 24) as u8 % 100, (x >> 16) as u8, (x >> 8) as u8, x as u8 | 1)
+    Ipv4Addr::new(
+        23 + (x >> 24) as u8 % 100,
+        (x >> 16) as u8,
+        (x >> 8) as u8,
+        x as u8 | 1,
+    )
 }
 
 const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 53);
@@ -139,10 +144,19 @@ pub fn write_conn_log(w: &mut impl Write, cfg: &SynthConfig) -> std::io::Result<
     let mut planted: Vec<Planted> = (0..cfg.beacons)
         .map(|i| {
             let from_bmc = i % 2 == 0 && cfg.bmcs > 0;
-            let src = if from_bmc { bmc(rng.below(cfg.bmcs)) } else { workstation(rng.below(ws)) };
+            let src = if from_bmc {
+                bmc(rng.below(cfg.bmcs))
+            } else {
+                workstation(rng.below(ws))
+            };
             Planted {
                 src: IpAddr::V4(src),
-                dst: IpAddr::V4(Ipv4Addr::new(185, 100 + (i % 50) as u8, rng.below(250) as u8 + 1, rng.below(250) as u8 + 1)),
+                dst: IpAddr::V4(Ipv4Addr::new(
+                    185,
+                    100 + (i % 50) as u8,
+                    rng.below(250) as u8 + 1,
+                    rng.below(250) as u8 + 1,
+                )),
                 dport: if i % 3 == 0 { 8443 } else { 443 },
                 period: [60.0, 300.0, 900.0, 120.0, 600.0][i as usize % 5],
                 jitter: [0.1, 0.2, 0.3][i as usize % 3],
@@ -150,10 +164,19 @@ pub fn write_conn_log(w: &mut impl Write, cfg: &SynthConfig) -> std::io::Result<
             }
         })
         .collect();
-    let mut next_beat: Vec<f64> = planted.iter().map(|p| cfg.start + rng.next_f64() * p.period).collect();
-    let mut next_update: Vec<f64> = (0..ws).map(|_| cfg.start + rng.next_f64() * 3600.0).collect();
-    let mut next_ntp: Vec<f64> = (0..cfg.bmcs).map(|_| cfg.start + rng.next_f64() * 1024.0).collect();
-    let mut next_poll: Vec<f64> = (0..cfg.bmcs).map(|_| cfg.start + rng.next_f64() * 60.0).collect();
+    let mut next_beat: Vec<f64> = planted
+        .iter()
+        .map(|p| cfg.start + rng.next_f64() * p.period)
+        .collect();
+    let mut next_update: Vec<f64> = (0..ws)
+        .map(|_| cfg.start + rng.next_f64() * 3600.0)
+        .collect();
+    let mut next_ntp: Vec<f64> = (0..cfg.bmcs)
+        .map(|_| cfg.start + rng.next_f64() * 1024.0)
+        .collect();
+    let mut next_poll: Vec<f64> = (0..cfg.bmcs)
+        .map(|_| cfg.start + rng.next_f64() * 60.0)
+        .collect();
 
     w.write_all(CONN_HEADER.as_bytes())?;
     let mut uid: u64 = 0;
@@ -173,7 +196,18 @@ pub fn write_conn_log(w: &mut impl Write, cfg: &SynthConfig) -> std::io::Result<
                 // Zipf-like: rank = floor(50000^u) favours small ranks.
                 let rank = 50_000f64.powf(rng.next_f64()) as u32;
                 let dst = external(rank);
-                rows.push(Row { ts: t, src, sport: 49152 + rng.below(16000) as u16, dst: RESOLVER, dport: 53, udp: true, service: "dns", duration: 0.01 + rng.next_f64() * 0.05, out: 40 + u64::from(rng.below(30)), inb: 80 + u64::from(rng.below(200)) });
+                rows.push(Row {
+                    ts: t,
+                    src,
+                    sport: 49152 + rng.below(16000) as u16,
+                    dst: RESOLVER,
+                    dport: 53,
+                    udp: true,
+                    service: "dns",
+                    duration: 0.01 + rng.next_f64() * 0.05,
+                    out: 40 + u64::from(rng.below(30)),
+                    inb: 80 + u64::from(rng.below(200)),
+                });
                 let https = rng.next_f64() < 0.85;
                 rows.push(Row {
                     ts: t + 0.02,
@@ -194,27 +228,73 @@ pub fn write_conn_log(w: &mut impl Write, cfg: &SynthConfig) -> std::io::Result<
         for (i, next) in next_update.iter_mut().enumerate() {
             while *next < h1 {
                 let src = workstation(i as u32);
-                rows.push(Row { ts: *next, src, sport: 49152 + rng.below(16000) as u16, dst: external(i as u32 % 5), dport: 443, udp: false, service: "ssl", duration: 0.4 + rng.next_f64(), out: 900 + u64::from(rng.below(50)), inb: 4200 + u64::from(rng.below(300)) });
+                rows.push(Row {
+                    ts: *next,
+                    src,
+                    sport: 49152 + rng.below(16000) as u16,
+                    dst: external(i as u32 % 5),
+                    dport: 443,
+                    udp: false,
+                    service: "ssl",
+                    duration: 0.4 + rng.next_f64(),
+                    out: 900 + u64::from(rng.below(50)),
+                    inb: 4200 + u64::from(rng.below(300)),
+                });
                 *next += 3600.0 * (1.0 + 0.02 * (2.0 * rng.next_f64() - 1.0));
             }
         }
         for (i, next) in next_ntp.iter_mut().enumerate() {
             while *next < h1 {
-                rows.push(Row { ts: *next, src: bmc(i as u32), sport: 123, dst: NTP, dport: 123, udp: true, service: "ntp", duration: 0.001, out: 48, inb: 48 });
+                rows.push(Row {
+                    ts: *next,
+                    src: bmc(i as u32),
+                    sport: 123,
+                    dst: NTP,
+                    dport: 123,
+                    udp: true,
+                    service: "ntp",
+                    duration: 0.001,
+                    out: 48,
+                    inb: 48,
+                });
                 *next += 1024.0;
             }
         }
         for (i, next) in next_poll.iter_mut().enumerate() {
             while *next < h1 {
-                rows.push(Row { ts: *next, src: COLLECTOR, sport: 49152 + rng.below(16000) as u16, dst: bmc(i as u32), dport: 443, udp: false, service: "ssl", duration: 0.2 + 0.1 * rng.next_f64(), out: 700, inb: 2600 + u64::from(rng.below(400)) });
+                rows.push(Row {
+                    ts: *next,
+                    src: COLLECTOR,
+                    sport: 49152 + rng.below(16000) as u16,
+                    dst: bmc(i as u32),
+                    dport: 443,
+                    udp: false,
+                    service: "ssl",
+                    duration: 0.2 + 0.1 * rng.next_f64(),
+                    out: 700,
+                    inb: 2600 + u64::from(rng.below(400)),
+                });
                 *next += 60.0 + rng.next_f64();
             }
         }
         for (p, next) in planted.iter_mut().zip(next_beat.iter_mut()) {
             while *next < h1 {
                 if rng.next_f64() >= 0.1 {
-                    let (IpAddr::V4(src), IpAddr::V4(dst)) = (p.src, p.dst) else { break };
-                    rows.push(Row { ts: *next, src, sport: 49152 + rng.below(16000) as u16, dst, dport: p.dport, udp: false, service: "ssl", duration: 0.3 + 0.2 * rng.next_f64(), out: 400 + u64::from(rng.below(120)), inb: 300 + u64::from(rng.below(2000)) });
+                    let (IpAddr::V4(src), IpAddr::V4(dst)) = (p.src, p.dst) else {
+                        break;
+                    };
+                    rows.push(Row {
+                        ts: *next,
+                        src,
+                        sport: 49152 + rng.below(16000) as u16,
+                        dst,
+                        dport: p.dport,
+                        udp: false,
+                        service: "ssl",
+                        duration: 0.3 + 0.2 * rng.next_f64(),
+                        out: 400 + u64::from(rng.below(120)),
+                        inb: 300 + u64::from(rng.below(2000)),
+                    });
                     p.rows += 1;
                 }
                 *next += p.period * (1.0 + p.jitter * (2.0 * rng.next_f64() - 1.0));
@@ -226,7 +306,11 @@ pub fn write_conn_log(w: &mut impl Write, cfg: &SynthConfig) -> std::io::Result<
             uid += 1;
             line.clear();
             use std::fmt::Write as _;
-            let (proto, state, history) = if r.udp { ("udp", "SF", "Dd") } else { ("tcp", "SF", "ShADadFf") };
+            let (proto, state, history) = if r.udp {
+                ("udp", "SF", "Dd")
+            } else {
+                ("tcp", "SF", "ShADadFf")
+            };
             let (op, rp) = (r.out / 500 + 2, r.inb / 1200 + 2);
             let _ = writeln!(
                 line,
@@ -247,7 +331,13 @@ mod tests {
 
     #[test]
     fn generates_about_the_requested_rows_with_truth() {
-        let cfg = SynthConfig { rows: 20_000, beacons: 3, bmcs: 5, workstations: 50, ..SynthConfig::default() };
+        let cfg = SynthConfig {
+            rows: 20_000,
+            beacons: 3,
+            bmcs: 5,
+            workstations: 50,
+            ..SynthConfig::default()
+        };
         let mut out = Vec::new();
         let planted = write_conn_log(&mut out, &cfg).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -17,12 +17,20 @@ fn netflows() -> Option<PathBuf> {
 /// copy of a log rather than its unlabelled twin, so that no connection is read twice.
 fn dataset_files(dir: &Path) -> Vec<PathBuf> {
     let files = tamperscan_testdata::files_under(dir);
-    let has_capture = files.iter().any(|f| f.extension().is_some_and(|e| e == "pcap"));
+    let has_capture = files
+        .iter()
+        .any(|f| f.extension().is_some_and(|e| e == "pcap"));
     let labelled: BTreeSet<String> = files
         .iter()
         .filter_map(|f| f.file_name()?.to_str().map(str::to_string))
         .filter(|n| n.contains("label"))
-        .map(|n| if n.starts_with("conn") || n.contains("-conn") { "conn".into() } else { n.split('.').next().unwrap_or("").into() })
+        .map(|n| {
+            if n.starts_with("conn") || n.contains("-conn") {
+                "conn".into()
+            } else {
+                n.split('.').next().unwrap_or("").into()
+            }
+        })
         .collect();
     files
         .into_iter()
@@ -33,7 +41,7 @@ fn dataset_files(dir: &Path) -> Vec<PathBuf> {
                 return false;
             }
             let kind = name.split('.').next().unwrap_or("");
-            !(labelled.contains(kind) && !name.contains("label"))
+            !labelled.contains(kind) || name.contains("label")
         })
         .collect()
 }
@@ -50,7 +58,12 @@ fn scan(files: &[PathBuf]) -> Vec<NetFinding> {
 fn rank_of(findings: &[NetFinding], src: &str, dst: &str) -> Option<usize> {
     findings
         .iter()
-        .position(|f| f.src == src && (f.dst == dst || f.dst_ips.iter().any(|d| d == dst) || f.fqdn.as_deref() == Some(dst)))
+        .position(|f| {
+            f.src == src
+                && (f.dst == dst
+                    || f.dst_ips.iter().any(|d| d == dst)
+                    || f.fqdn.as_deref() == Some(dst))
+        })
         .map(|i| i + 1)
 }
 
@@ -63,12 +76,23 @@ fn every_positive_ranks_in_the_top_five_of_its_dataset() {
         let cols: Vec<&str> = line.split(',').collect();
         let first = |s: &str| s.split_whitespace().next().unwrap_or("").to_string();
         let (dataset, polarity, src, dst) = (cols[0], cols[2], first(cols[3]), cols[4].to_string());
-        let (src, dst) = (src.as_str(), if dataset.ends_with(".csv") { first(&dst) } else { dst });
+        let (src, dst) = (
+            src.as_str(),
+            if dataset.ends_with(".csv") {
+                first(&dst)
+            } else {
+                dst
+            },
+        );
         if polarity != "positive" || dataset.starts_with("dns_qname_netrack") {
             continue;
         }
         let path = root.join(dataset);
-        let files = if path.is_dir() { dataset_files(&path) } else { vec![path.clone()] };
+        let files = if path.is_dir() {
+            dataset_files(&path)
+        } else {
+            vec![path.clone()]
+        };
         let findings = scan(&files);
         // Anonymised packet CSVs map host i to 10.255.0.i.
         let (src, dsts): (String, Vec<String>) = if dataset.ends_with(".csv") {
@@ -76,11 +100,27 @@ fn every_positive_ranks_in_the_top_five_of_its_dataset() {
         } else if dataset.starts_with("dns_tunnel") {
             (src.to_string(), vec!["pirate.sea".to_string()])
         } else {
-            (src.to_string(), dst.split(';').map(|d| d.trim().to_string()).collect())
+            (
+                src.to_string(),
+                dst.split(';').map(|d| d.trim().to_string()).collect(),
+            )
         };
         for d in &dsts {
             let rank = rank_of(&findings, &src, d);
-            let top: Vec<String> = findings.iter().take(6).map(|f| format!("{:.3} {} {} -> {} {:?}", f.score, f.kind.name(), f.src, f.dst, f.fqdn)).collect();
+            let top: Vec<String> = findings
+                .iter()
+                .take(6)
+                .map(|f| {
+                    format!(
+                        "{:.3} {} {} -> {} {:?}",
+                        f.score,
+                        f.kind.name(),
+                        f.src,
+                        f.dst,
+                        f.fqdn
+                    )
+                })
+                .collect();
             assert!(
                 rank.is_some_and(|r| r <= 5),
                 "{dataset}: {src} -> {d} ranks {rank:?}; top: {top:#?}"
@@ -104,7 +144,9 @@ fn benign_datasets_raise_at_most_one_medium_finding_per_host_day() {
         let findings = scan(&dataset_files(&root.join(dataset)));
         let mut per_host: BTreeMap<&str, (usize, f64, f64)> = BTreeMap::new();
         for f in &findings {
-            let e = per_host.entry(f.src.as_str()).or_insert((0, f64::MAX, f64::MIN));
+            let e = per_host
+                .entry(f.src.as_str())
+                .or_insert((0, f64::MAX, f64::MIN));
             if f.severity >= Level::Medium {
                 e.0 += 1;
             }
@@ -116,7 +158,11 @@ fn benign_datasets_raise_at_most_one_medium_finding_per_host_day() {
             assert!(
                 alerts as f64 <= days,
                 "{dataset}: {host} raised {alerts} medium+ findings in {days} day(s): {:#?}",
-                findings.iter().filter(|f| f.src == host && f.severity >= Level::Medium).map(|f| &f.summary).collect::<Vec<_>>()
+                findings
+                    .iter()
+                    .filter(|f| f.src == host && f.severity >= Level::Medium)
+                    .map(|f| &f.summary)
+                    .collect::<Vec<_>>()
             );
         }
     }
@@ -128,10 +174,26 @@ fn benign_periodic_traffic_stays_below_medium() {
     // bridge's hourly cloud polls and NTP. Periodic, and benign: none reaches medium.
     let Some(root) = netflows() else { return };
     for (dataset, src, dst) in [
-        ("stratosphere_008-zeek-mixed", "147.32.81.167", "20.199.120.151"),
-        ("stratosphere_008-zeek-mixed", "147.32.81.167", "91.228.167.171"),
-        ("iot23_honeypot_4_1_philips_hue", "192.168.1.132", "52.215.95.120"),
-        ("iot23_honeypot_4_1_philips_hue", "192.168.1.132", "216.239.35.4"),
+        (
+            "stratosphere_008-zeek-mixed",
+            "147.32.81.167",
+            "20.199.120.151",
+        ),
+        (
+            "stratosphere_008-zeek-mixed",
+            "147.32.81.167",
+            "91.228.167.171",
+        ),
+        (
+            "iot23_honeypot_4_1_philips_hue",
+            "192.168.1.132",
+            "52.215.95.120",
+        ),
+        (
+            "iot23_honeypot_4_1_philips_hue",
+            "192.168.1.132",
+            "216.239.35.4",
+        ),
     ] {
         let findings = scan(&dataset_files(&root.join(dataset)));
         for f in findings.iter().filter(|f| f.src == src && f.dst == dst) {
@@ -144,7 +206,12 @@ fn benign_periodic_traffic_stays_below_medium() {
 fn rita_compatible_mode_matches_ritas_published_scores() {
     let Some(root) = netflows() else { return };
     let mut rita = RitaCompat::default();
-    read_path(&root.join("rita_proxy_rolling"), &Default::default(), &mut |r| rita.add(&r)).unwrap();
+    read_path(
+        &root.join("rita_proxy_rolling"),
+        &Default::default(),
+        &mut |r| rita.add(&r),
+    )
+    .unwrap();
     let beacons = rita.finish();
     let find = |src: &str, to: &str| {
         beacons
@@ -167,7 +234,10 @@ fn rita_compatible_mode_matches_ritas_published_scores() {
 fn dns2tcp_names_score_as_a_tunnel_and_plain_browsing_does_not() {
     let Some(root) = netflows() else { return };
     let src: std::net::IpAddr = "10.0.0.1".parse().unwrap();
-    for (file, tunnel) in [("dns2tcp_2018-03-23-11-08-11.csv", true), ("plain_2018-03-19-19-34-33_part1.csv", false)] {
+    for (file, tunnel) in [
+        ("dns2tcp_2018-03-23-11-08-11.csv", true),
+        ("plain_2018-03-19-19-34-33_part1.csv", false),
+    ] {
         let text = std::fs::read_to_string(root.join("dns_qname_netrack").join(file)).unwrap();
         let mut stats = tamperscan_net::dns::DnsStats::default();
         for line in text.lines().skip(1) {
@@ -175,7 +245,11 @@ fn dns2tcp_names_score_as_a_tunnel_and_plain_browsing_does_not() {
             let qtype: u16 = cols[8].parse().unwrap_or(0);
             stats.add(src, cols[1], qtype, None, 0.0);
         }
-        let best = stats.domains.iter().map(|(k, s)| (s.tunnel_score(), k.1.clone())).fold((0.0, String::new()), |a, b| if b.0 > a.0 { b } else { a });
+        let best = stats
+            .domains
+            .iter()
+            .map(|(k, s)| (s.tunnel_score(), k.1.clone()))
+            .fold((0.0, String::new()), |a, b| if b.0 > a.0 { b } else { a });
         if tunnel {
             assert_eq!(best.1, "hidemyself.org");
             assert!(best.0 >= 0.6, "{best:?}");
