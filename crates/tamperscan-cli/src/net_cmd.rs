@@ -1,6 +1,7 @@
 //! `tamperscan net scan`: network logs and captures in, ranked findings out.
 
 use crate::boot_cmd::write_json;
+use crate::html::esc;
 use crate::{Format, EXIT_FINDINGS, EXIT_PASS};
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -281,12 +282,6 @@ fn rita(args: &ScanArgs<'_>) -> anyhow::Result<u8> {
     } else {
         EXIT_FINDINGS
     })
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// A page with every finding and each beacon's timeline.

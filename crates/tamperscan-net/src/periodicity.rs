@@ -128,7 +128,7 @@ pub fn periodicity(sorted_times: &[f64]) -> Option<Periodicity> {
         }
     }
     let (log10_p, period, tolerance, on_beat_gaps) = best?;
-    let (_, missed_beats, jitter, _) = on_beat(&gaps, period, tolerance);
+    let (missed_beats, jitter) = beat_details(&gaps, period, tolerance);
     Some(Periodicity {
         period,
         checkins: checkins.len(),
@@ -155,6 +155,7 @@ fn count_on_beat(gaps: &[f64], period: f64, tol: f64) -> (usize, f64) {
             continue;
         }
         let w = window(period, tol, k);
+        // A gap shorter than half a period cannot be on the beat under either hypothesis.
         if d >= 0.5 * period {
             phase_mass += (2.0 * w / period).min(1.0);
         }
@@ -198,40 +199,25 @@ fn window(period: f64, tol: f64, k: f64) -> f64 {
     (tol * period * k.sqrt()).min(0.5 * period)
 }
 
-/// (on-beat gaps, beats missed inside them, median relative deviation of on-beat gaps, mean
-/// chance of a gap landing on the beat if its phase were uniform).
-fn on_beat(gaps: &[f64], period: f64, tol: f64) -> (usize, u64, f64, f64) {
-    let mut hits = 0usize;
+/// (beats missed inside on-beat gaps, median relative deviation of on-beat gaps): the details
+/// reported for the chosen period and tolerance.
+fn beat_details(gaps: &[f64], period: f64, tol: f64) -> (u64, f64) {
     let mut missed = 0u64;
     let mut devs = Vec::new();
-    let mut phase_mass = 0.0;
     for &d in gaps {
         let k = (d / period).round().max(1.0);
         if k > f64::from(MAX_BEATS) {
             continue;
         }
-        // A gap shorter than half a period cannot be on the beat under either hypothesis.
-        phase_mass += if d < 0.5 * period {
-            0.0
-        } else {
-            (2.0 * window(period, tol, k) / period).min(1.0)
-        };
         let dev = (d - k * period).abs();
         if dev <= window(period, tol, k) {
-            hits += 1;
             // k is in 1..=64 here.
             missed += (k as u64).saturating_sub(1);
             devs.push(dev / (k * period));
         }
     }
     devs.sort_by(f64::total_cmp);
-    let jitter = if devs.is_empty() {
-        0.0
-    } else {
-        quantile(&devs, 0.5)
-    };
-    let phase_p0 = (phase_mass / gaps.len().max(1) as f64).clamp(1e-12, 1.0);
-    (hits, missed, jitter, phase_p0)
+    (missed, quantile(&devs, 0.5))
 }
 
 /// Probability that an exponential gap with the observed mean lands on the beat.

@@ -608,7 +608,7 @@ impl<'a> View<'a> {
             });
         }
         if let Some(model) = ctx.owner(src).and_then(|o| o.model.as_deref()) {
-            if let Some(siblings) = self.scan_model_sources(model) {
+            if let Some(siblings) = self.model_sources.get(model) {
                 let n = siblings.len();
                 let talking = siblings
                     .iter()
@@ -619,7 +619,7 @@ impl<'a> View<'a> {
                         key: "rare_among_siblings",
                         weight: 0.5,
                         text: format!("{talking} of {n} {model} hosts talk to it"),
-                        counts: None,
+                        counts: Some((talking, n)),
                     });
                 }
             }
@@ -648,10 +648,6 @@ impl<'a> View<'a> {
             });
         }
         (reasons, allowed_mgmt)
-    }
-
-    fn scan_model_sources(&self, model: &str) -> Option<&HashSet<IpAddr>> {
-        self.model_sources.get(model)
     }
 
     fn pair_findings(
@@ -712,99 +708,77 @@ impl<'a> View<'a> {
             made = f.severity >= Level::Low;
             out.push(f);
         }
-        // A single connection open for hours (a tunnel, a reverse shell); many short ones that
-        // add up are a beacon's business, not this detector's.
-        if long {
-            let hours = agg.longest / 3600.0;
-            let evidence = (0.5 + (agg.longest / self.scan.options.long_connection_s).log2() / 8.0)
-                .clamp(0.0, 1.0);
-            let (score, reasons) = combine(evidence, reasons.clone(), allowed);
-            out.push(NetFinding {
-                kind: Kind::LongConnection,
+        // Long connections, uploads and policy violations share everything but kind, evidence
+        // and sentence.
+        let plain = |kind: Kind, evidence: f64, summary: String| {
+            let score = combine(evidence, &reasons, allowed);
+            NetFinding {
+                kind,
                 src: key.src.to_string(),
                 dst: key.dst.to_string(),
                 dst_ips: Vec::new(),
                 fqdn: fqdn.clone(),
                 dport: Some(key.dport),
-                proto: proto_name(key.proto).to_string(),
+                proto: proto_name(key.proto),
                 score,
                 severity: Level::from_score(score),
                 host: self.host_of(key.src),
                 model: self.model_of(key.src),
-                summary: format!(
-                    "{} held a connection to {}:{} open for {:.1} h ({} connections in all)",
-                    key.src,
-                    display_dst(key.dst, fqdn.as_deref()),
-                    key.dport,
-                    hours,
-                    agg.count
-                ),
-                reasons,
+                summary,
+                reasons: reasons.clone(),
                 evidence: self.evidence(agg, None, key.dst),
                 times: Vec::new(),
-            });
+            }
+        };
+        let shown = display_dst(key.dst, fqdn.as_deref());
+        // A single connection open for hours (a tunnel, a reverse shell); many short ones that
+        // add up are a beacon's business, not this detector's.
+        if long {
+            let evidence = (0.5 + (agg.longest / self.scan.options.long_connection_s).log2() / 8.0)
+                .clamp(0.0, 1.0);
+            out.push(plain(
+                Kind::LongConnection,
+                evidence,
+                format!(
+                    "{} held a connection to {shown}:{} open for {:.1} h ({} connections in all)",
+                    key.src,
+                    key.dport,
+                    agg.longest / 3600.0,
+                    agg.count
+                ),
+            ));
             made = true;
         }
         // Exfiltration: at least 10 MiB out to one outside destination, four times what came back.
         if upload {
             let evidence =
                 (0.5 + (agg.bytes_out as f64 / UPLOAD_MIN as f64).log2() / 8.0).clamp(0.0, 1.0);
-            let (score, reasons) = combine(evidence, reasons.clone(), allowed);
-            out.push(NetFinding {
-                kind: Kind::LargeUpload,
-                src: key.src.to_string(),
-                dst: key.dst.to_string(),
-                dst_ips: Vec::new(),
-                fqdn: fqdn.clone(),
-                dport: Some(key.dport),
-                proto: proto_name(key.proto).to_string(),
-                score,
-                severity: Level::from_score(score),
-                host: self.host_of(key.src),
-                model: self.model_of(key.src),
-                summary: format!(
-                    "{} sent {:.1} MiB to {}:{} and received {:.1} MiB ({} connections)",
+            out.push(plain(
+                Kind::LargeUpload,
+                evidence,
+                format!(
+                    "{} sent {:.1} MiB to {shown}:{} and received {:.1} MiB ({} connections)",
                     key.src,
                     agg.bytes_out as f64 / 1048576.0,
-                    display_dst(key.dst, fqdn.as_deref()),
                     key.dport,
                     agg.bytes_in as f64 / 1048576.0,
                     agg.count
                 ),
-                reasons: reasons.clone(),
-                evidence: self.evidence(agg, None, key.dst),
-                times: Vec::new(),
-            });
+            ));
             made = true;
         }
-        let policy = reasons.iter().any(|r| r.key == "outside_policy");
-        if policy && !made {
-            let evidence = 0.9;
-            let (score, reasons) = combine(evidence, reasons, allowed);
-            out.push(NetFinding {
-                kind: Kind::PolicyViolation,
-                src: key.src.to_string(),
-                dst: key.dst.to_string(),
-                dst_ips: Vec::new(),
-                fqdn: fqdn.clone(),
-                dport: Some(key.dport),
-                proto: proto_name(key.proto).to_string(),
-                score,
-                severity: Level::from_score(score),
-                host: self.host_of(key.src),
-                model: self.model_of(key.src),
-                summary: format!(
-                    "management interface {} reached {}:{}/{} outside its policy ({} connections)",
+        if !made && reasons.iter().any(|r| r.key == "outside_policy") {
+            out.push(plain(
+                Kind::PolicyViolation,
+                0.9,
+                format!(
+                    "management interface {} reached {shown}:{}/{} outside its policy ({} connections)",
                     key.src,
-                    display_dst(key.dst, fqdn.as_deref()),
                     key.dport,
                     proto_name(key.proto),
                     agg.count
                 ),
-                reasons,
-                evidence: self.evidence(agg, None, key.dst),
-                times: Vec::new(),
-            });
+            ));
         }
         out
     }
@@ -824,14 +798,7 @@ impl<'a> View<'a> {
         let ip = dst.unwrap_or(*src);
         let proto = Proto::Tcp;
         let (mut reasons, allowed) = if agg.ip_literal {
-            self.reasons(
-                *src,
-                name.parse().unwrap_or(ip),
-                agg.dport,
-                proto,
-                &[],
-                true,
-            )
+            self.reasons(*src, literal.unwrap_or(ip), agg.dport, proto, &[], true)
         } else {
             self.reasons(*src, ip, agg.dport, proto, &[name], false)
         };
@@ -876,7 +843,7 @@ impl<'a> View<'a> {
         allowed: bool,
         mut times: Vec<f64>,
     ) -> NetFinding {
-        let (score, reasons) = combine(p.confidence(), reasons, allowed);
+        let score = combine(p.confidence(), &reasons, allowed);
         let shown = match (dst, fqdn.as_deref()) {
             (Some(d), name) => display_dst(d, name),
             (None, Some(n)) => n.to_string(),
@@ -899,7 +866,7 @@ impl<'a> View<'a> {
             dst_ips: Vec::new(),
             fqdn,
             dport,
-            proto: proto_name(proto).to_string(),
+            proto: proto_name(proto),
             score,
             severity: Level::from_score(score),
             host: self.host_of(src),
@@ -973,7 +940,7 @@ impl<'a> View<'a> {
                 counts: None,
             });
         }
-        let (score, reasons) = combine(evidence, reasons, false);
+        let score = combine(evidence, &reasons, false);
         Some(NetFinding {
             kind: Kind::DnsTunnel,
             src: src.to_string(),
@@ -1016,10 +983,10 @@ impl<'a> View<'a> {
 
 /// `evidence × (BASE + (1 - BASE) × suspicion)`; an allowed management destination keeps a
 /// tenth of the evidence.
-fn combine(evidence: f64, reasons: Vec<Reason>, allowed: bool) -> (f64, Vec<Reason>) {
+fn combine(evidence: f64, reasons: &[Reason], allowed: bool) -> f64 {
     let mut keep = 1.0;
     let mut damp = 1.0;
-    for r in &reasons {
+    for r in reasons {
         if r.weight > 0.0 {
             keep *= 1.0 - r.weight.min(1.0);
         } else if r.weight < 0.0 {
@@ -1031,7 +998,7 @@ fn combine(evidence: f64, reasons: Vec<Reason>, allowed: bool) -> (f64, Vec<Reas
     if allowed {
         score *= 0.1;
     }
-    (round3(score.clamp(0.0, 1.0)), reasons)
+    round3(score.clamp(0.0, 1.0))
 }
 
 fn round3(x: f64) -> f64 {
