@@ -116,6 +116,14 @@ enum NetCommand {
         /// Also write an HTML page with each beacon's timeline and gap histogram
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Earlier traffic to judge against (logs, captures, directories, or a file written by
+        /// --write-baseline); repeatable. Destinations no source reached in it are "first seen"
+        #[arg(long, value_name = "PATH")]
+        baseline: Vec<PathBuf>,
+        /// Write the destinations of the baseline and of this scan to FILE (JSON), to pass as
+        /// --baseline next time: a rolling history without keeping the logs
+        #[arg(long, value_name = "FILE")]
+        write_baseline: Option<PathBuf>,
         /// No progress
         #[arg(long, short)]
         quiet: bool,
@@ -431,6 +439,8 @@ fn main() -> ExitCode {
             rita,
             all,
             html,
+            baseline,
+            write_baseline,
             quiet,
         }) => net_cmd::scan(&net_cmd::ScanArgs {
             paths: &paths,
@@ -439,6 +449,8 @@ fn main() -> ExitCode {
             rita,
             all,
             html: html.as_deref(),
+            baseline: &baseline,
+            write_baseline: write_baseline.as_deref(),
             quiet,
         }),
         Command::Demo(args) => {

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use tamperscan_fleet::network::{context, scan_paths};
+use tamperscan_fleet::network::{context, load_baseline, scan_paths_with, split_baseline, Extras};
 use tamperscan_fleet::{parse_fleet_toml, parse_host_toml, HostConfig};
 use tamperscan_net::rita::{RitaBeacon, RitaCompat};
 use tamperscan_net::{Context, Level, NetFinding, Options};
@@ -27,6 +27,10 @@ pub struct ScanArgs<'a> {
     pub all: bool,
     /// Write an HTML page with timelines here.
     pub html: Option<&'a Path>,
+    /// Earlier traffic or baseline files.
+    pub baseline: &'a [PathBuf],
+    /// Write the merged baseline here.
+    pub write_baseline: Option<&'a Path>,
     /// No progress.
     pub quiet: bool,
 }
@@ -121,10 +125,51 @@ pub fn scan(args: &ScanArgs<'_>) -> anyhow::Result<u8> {
         },
         ..Options::default()
     };
+    for p in args.baseline {
+        if !p.exists() {
+            bail!("baseline {} does not exist", p.display());
+        }
+    }
+    // A directory with a `baseline/` inside (a fleet's `network/`) brings its own history.
+    let (paths, mut history) = split_baseline(args.paths).map_err(|e| anyhow::anyhow!("{e}"))?;
+    history.extend(args.baseline.iter().cloned());
+    let baseline = if history.is_empty() {
+        None
+    } else {
+        let b = load_baseline(&history).map_err(|e| anyhow::anyhow!("baseline: {e}"))?;
+        if b.truncated && !args.quiet {
+            eprintln!(
+                "warning: the baseline reached its limit of {} entries; later destinations count as first seen",
+                tamperscan_net::baseline::MAX_ENTRIES
+            );
+        }
+        Some(b)
+    };
+    let kept = args
+        .write_baseline
+        .map(|_| baseline.clone().unwrap_or_default());
     let bar = spinner(args.quiet);
-    let result = scan_paths(args.paths, ctx, options, &|n| bar.set_position(n));
+    let extras = Extras {
+        baseline,
+        destinations: args.write_baseline.is_some(),
+    };
+    let result = scan_paths_with(&paths, ctx, options, extras, &|n| bar.set_position(n));
     bar.finish_and_clear();
     let scan = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let (Some(path), Some(mut merged)) = (args.write_baseline, kept) {
+        if let Some(now) = &scan.destinations {
+            merged.merge(now);
+        }
+        std::fs::write(path, merged.to_json())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        if !args.quiet {
+            eprintln!(
+                "baseline of {} destinations written to {}",
+                merged.len(),
+                path.display()
+            );
+        }
+    }
     if scan.records == 0 {
         bail!(
             "no records read: give Zeek conn/dns/ssl/http logs (TSV or JSON, plain or .gz), pcap/pcapng captures or directories of them{}",

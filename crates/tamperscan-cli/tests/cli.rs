@@ -707,6 +707,94 @@ fn net_scan_ranks_the_demo_implants_beacon_first_with_fleet_context() {
 }
 
 #[test]
+fn net_scan_judges_destinations_against_a_baseline_and_writes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo_fleet(dir.path());
+    let network = out.join("network");
+    // The fleet's network/baseline/ (last week) is used when the directory is scanned.
+    let o = tamperscan(&[
+        "net",
+        "scan",
+        network.to_str().unwrap(),
+        "--fleet",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let beacon = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["dst"] == "203.0.113.66")
+        .expect("the implant's beacon");
+    let keys: Vec<&str> = beacon["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"first_seen"), "{keys:?}");
+    assert!(doc["files_read"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !f.as_str().unwrap().contains("baseline")));
+
+    // Today's logs become the baseline: tomorrow the same beacon is no longer new.
+    let written = dir.path().join("known.json");
+    let conn = network.join("conn.log");
+    let o = tamperscan(&[
+        "net",
+        "scan",
+        conn.to_str().unwrap(),
+        "--fleet",
+        out.to_str().unwrap(),
+        "--write-baseline",
+        written.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = tamperscan(&[
+        "net",
+        "scan",
+        conn.to_str().unwrap(),
+        "--fleet",
+        out.to_str().unwrap(),
+        "--baseline",
+        written.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let beacon = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["dst"] == "203.0.113.66")
+        .expect("the implant's beacon");
+    assert!(beacon["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["key"] == "seen_in_baseline"));
+
+    // A broken baseline file is refused with exit 2 and its name.
+    let bad = dir.path().join("bad.json");
+    fs::write(&bad, b"{\"tamperscan_net_baseline\": 1, \"pairs\": 7}").unwrap();
+    let o = tamperscan(&[
+        "net",
+        "scan",
+        conn.to_str().unwrap(),
+        "--baseline",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json"), "{}", stderr(&o));
+}
+
+#[test]
 fn net_scan_refuses_what_it_cannot_read() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.bin");

@@ -2,7 +2,8 @@
 //! BMC does what its policy allows (NTP, DNS, syslog, hourly firmware-update checks to the
 //! vendor's named server) while the monitoring collector polls each BMC's Redfish every
 //! minute, and one BMC, srv-a-04's, with the implanted firmware, also calls an address outside
-//! the policy every five minutes with 20% jitter and a few missed beats.
+//! the policy every five minutes with 20% jitter and a few missed beats. `network/baseline/`
+//! holds last week's destinations, which the implant's address is not among.
 
 use crate::{write, DemoError, Planted};
 use std::fmt::Write as _;
@@ -221,6 +222,23 @@ pub(crate) fn write_network(
         text.push('\n');
     }
     write(dir, "network/conn.log", text.as_bytes())?;
+    // Last week's destinations, as `net scan --write-baseline` leaves them: what every BMC
+    // reached before the implant woke up. The implant's address is not in it.
+    let mut baseline = tamperscan_net::Baseline::default();
+    for (_, ip) in bmcs {
+        if let Ok(src) = ip.parse() {
+            for dst in ["10.0.0.123", "10.0.0.10", "10.0.0.53", VENDOR] {
+                if let Ok(dst) = dst.parse() {
+                    baseline.add_pair(src, dst);
+                }
+            }
+            baseline.add_name(src, VENDOR_NAME);
+        }
+    }
+    baseline.first = START - 7.0 * DAY;
+    baseline.last = START;
+    baseline.records = conns.len() as u64 * 7;
+    write(dir, "network/baseline/last-week.json", &baseline.to_json())?;
     let mut text = String::from(
         "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n\
          #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\tquery\tqclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tanswers\n\

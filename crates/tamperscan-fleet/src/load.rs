@@ -403,10 +403,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         let ctx =
             crate::network::context(&config, hosts.iter().map(|h| (h.id.0.as_str(), &h.config)));
         match ctx {
-            Ok(ctx) => {
-                crate::network::scan_paths(&[dir], ctx, tamperscan_net::Options::default(), &|_| {})
-                    .map_err(|e| e.to_string())
-            }
+            Ok(ctx) => crate::network::scan_fleet_network(&dir, ctx).map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         }
     });

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use tamperscan_flows::io::{read_conn_batches, read_path};
 use tamperscan_flows::{Options as ReadOptions, ReadStats, Record};
 use tamperscan_net::context::{Owner, PolicyError};
-use tamperscan_net::{Context, NetFinding, Options, Scanner};
+use tamperscan_net::{Baseline, Context, NetFinding, Options, Scanner};
 
 /// What a network scan read and found.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,71 @@ pub struct NetworkScan {
     pub stats: ReadStats,
     /// Records scored.
     pub records: u64,
+    /// What the scan's sources talked to, when asked for (to write a baseline).
+    pub destinations: Option<Baseline>,
+}
+
+/// What to judge against and what to keep beside the findings.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Earlier traffic: destinations no source reached in it are "first seen".
+    pub baseline: Option<Baseline>,
+    /// Return the scan's destinations as a baseline.
+    pub destinations: bool,
+}
+
+/// The directory of a fleet's `network/` that holds its baseline (earlier, trusted traffic or
+/// baseline files): it is read as history, never scanned as current traffic.
+pub const BASELINE_DIR: &str = "baseline";
+
+/// Largest baseline file read (a full baseline of [`tamperscan_net::baseline::MAX_ENTRIES`]
+/// entries is about 250 MB of JSON).
+const MAX_BASELINE_FILE: u64 = 512 << 20;
+
+/// Reads a baseline from baseline files (`net scan --write-baseline`) and/or earlier logs and
+/// captures, given as files or directories.
+///
+/// # Errors
+/// An unreadable path, a malformed baseline file, or a log the readers refuse.
+pub fn load_baseline(paths: &[PathBuf]) -> Result<Baseline, tamperscan_flows::Error> {
+    let mut baseline = Baseline::default();
+    let read_options = ReadOptions::default();
+    for path in paths {
+        if path.is_file() {
+            let mut head = [0u8; 256];
+            let n = std::fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                .map_err(|source| tamperscan_flows::Error::Io {
+                    file: path.clone(),
+                    source,
+                })?;
+            if Baseline::is_file(head.get(..n).unwrap_or(&[])) {
+                let len = std::fs::metadata(path).map_or(0, |m| m.len());
+                if len > MAX_BASELINE_FILE {
+                    return Err(tamperscan_flows::Error::Limit {
+                        file: Some(path.clone()),
+                        at: tamperscan_flows::Location::Offset(0),
+                        what: "baseline file size",
+                        limit: MAX_BASELINE_FILE,
+                    });
+                }
+                let bytes = std::fs::read(path).map_err(|source| tamperscan_flows::Error::Io {
+                    file: path.clone(),
+                    source,
+                })?;
+                let b = Baseline::from_json(&bytes).map_err(|e| {
+                    tamperscan_flows::Error::UnknownFormat {
+                        file: Some(path.clone()),
+                        what: e.to_string(),
+                    }
+                })?;
+                baseline.merge(&b);
+                continue;
+            }
+        }
+        read_path(path, &read_options, &mut |rec: Record| baseline.add(&rec))?;
+    }
+    Ok(baseline)
 }
 
 /// The network context of a fleet: its `[policy]` and every host's BMC address with the host
@@ -60,8 +125,22 @@ pub fn scan_paths(
     options: Options,
     progress: &dyn Fn(u64),
 ) -> Result<NetworkScan, tamperscan_flows::Error> {
+    scan_paths_with(paths, ctx, options, Extras::default(), progress)
+}
+
+/// [`scan_paths`] against a baseline and/or keeping the destinations.
+pub fn scan_paths_with(
+    paths: &[PathBuf],
+    ctx: Context,
+    options: Options,
+    extras: Extras,
+    progress: &dyn Fn(u64),
+) -> Result<NetworkScan, tamperscan_flows::Error> {
     let read_options = ReadOptions::default();
     let mut scanner = Scanner::new(ctx, options);
+    if let Some(b) = extras.baseline {
+        scanner.set_baseline(b);
+    }
     let mut stats = ReadStats::default();
     for path in paths {
         if path.is_file() && is_conn_log(path) {
@@ -107,10 +186,12 @@ pub fn scan_paths(
         stats.merge(s);
     }
     let records = scanner.records();
+    let destinations = extras.destinations.then(|| scanner.destinations());
     Ok(NetworkScan {
         findings: scanner.finish(),
         stats,
         records,
+        destinations,
     })
 }
 
@@ -118,4 +199,65 @@ pub fn scan_paths(
 pub fn network_dir(root: &Path) -> Option<PathBuf> {
     let dir = root.join("network");
     dir.is_dir().then_some(dir)
+}
+
+/// Splits the paths to scan from the baseline: a directory holding a `baseline/` directory is
+/// replaced by its other entries, and its `baseline/` goes to the baseline paths.
+///
+/// # Errors
+/// A directory that cannot be listed.
+pub fn split_baseline(
+    paths: &[PathBuf],
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), tamperscan_flows::Error> {
+    let mut scan = Vec::new();
+    let mut history = Vec::new();
+    for path in paths {
+        let base_dir = path.join(BASELINE_DIR);
+        if !path.is_dir() || !base_dir.is_dir() {
+            scan.push(path.clone());
+            continue;
+        }
+        let io = |source: std::io::Error| tamperscan_flows::Error::Io {
+            file: path.clone(),
+            source,
+        };
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            let entry = entry.map_err(io)?.path();
+            if entry != base_dir {
+                entries.push(entry);
+            }
+        }
+        entries.sort();
+        scan.extend(entries);
+        history.push(base_dir);
+    }
+    Ok((scan, history))
+}
+
+/// Scans a fleet's `network/` directory: everything in it but `baseline/`, judged against what
+/// `baseline/` holds when it exists.
+///
+/// # Errors
+/// As [`scan_paths_with`] and [`load_baseline`].
+pub fn scan_fleet_network(
+    dir: &Path,
+    ctx: Context,
+) -> Result<NetworkScan, tamperscan_flows::Error> {
+    let (paths, history) = split_baseline(&[dir.to_path_buf()])?;
+    let baseline = if history.is_empty() {
+        None
+    } else {
+        Some(load_baseline(&history)?)
+    };
+    scan_paths_with(
+        &paths,
+        ctx,
+        Options::default(),
+        Extras {
+            baseline,
+            destinations: false,
+        },
+        &|_| {},
+    )
 }

@@ -142,11 +142,115 @@ impl DomainStats {
     }
 }
 
+/// Registrable domains tracked per client for DGA-like lookups; beyond it only counts grow.
+const MAX_NX_TRACKED: usize = 20_000;
+
+/// The most frequent letter pairs of English text (about the top 150 of Norvig's counts from
+/// the Google books corpus). Names people choose (words, brands, abbreviations of words) are
+/// mostly made of them; uniformly random letters hit this set about one time in four.
+const COMMON_BIGRAMS: &str = "th he in er an re on at en nd ti es or te of ed is it al ar st to \
+    nt ng se ha as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta \
+    la ns di fo ho pe ec pr no ct us ac ot il tr ly nc et ut ss so rs un lo wa ge ie wh ee wi em \
+    ad ol rt po we na ul ni ts mo ow pa im mi ai sh ir su id os iv ia am fi ci vi pl ig tu ev ld \
+    ry mp fe bl ab gh ty op wo sa ay ex ke fr oo av ag if ap gr od bo sp rd do uc bu ei ov by rm \
+    ep tt oc fa ef cu rn sc gi da yo cr cl du ga qu ue ff ba ey ls va um pp ua up lu go ht ru ug \
+    ds lt pi rc rr eg au ck ew mu br bi pt ak pu ui rg ib tl ny ki rk ys ob mm fu ph og ms ye ud \
+    mb ip ub oi rl gu dr hr cc tw ft wn nu af hu nn eo vo rv nf xp gn sm fl";
+
+fn is_common_bigram(a: u8, b: u8) -> bool {
+    COMMON_BIGRAMS
+        .split_ascii_whitespace()
+        .any(|p| p.as_bytes() == [a, b])
+}
+
+/// Share of a label's adjacent letter pairs that are common in English (pairs with a digit
+/// count as uncommon; hyphens break words). `None` for labels with fewer than 6 pairs, too
+/// short to tell.
+pub fn wordlike_share(label: &str) -> Option<f64> {
+    let mut pairs = 0u32;
+    let mut common = 0u32;
+    for word in label.split('-') {
+        let b = word.as_bytes();
+        for w in b.windows(2) {
+            if let [x, y] = *w {
+                pairs += 1;
+                let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+                if x.is_ascii_lowercase() && y.is_ascii_lowercase() && is_common_bigram(x, y) {
+                    common += 1;
+                }
+            }
+        }
+    }
+    (pairs >= 6).then(|| f64::from(common) / f64::from(pairs))
+}
+
+/// Below this share of common pairs a label is counted as random-looking. English words and
+/// brand names sit near 0.8-1.0; random letters near 0.25, random alphanumerics lower. The
+/// midpoint between the two populations.
+pub const WORDLIKE_MIN: f64 = 0.5;
+
+/// Failed lookups (NXDOMAIN) of one client across registrable domains: the signature of a
+/// domain-generation algorithm, which tries many generated domains until one resolves.
+#[derive(Debug, Clone, Default)]
+pub struct NxStats {
+    /// NXDOMAIN answers.
+    pub queries: u64,
+    /// Distinct registrable domains that failed (exact up to a bound, then a lower bound).
+    pub domains: usize,
+    /// Of them, those whose name looks random ([`wordlike_share`] below [`WORDLIKE_MIN`]).
+    pub random_looking: usize,
+    seen: HashSet<String>,
+    /// First failed lookup.
+    pub first: f64,
+    /// Last failed lookup.
+    pub last: f64,
+    /// A few random-looking examples.
+    pub examples: Vec<String>,
+}
+
+impl NxStats {
+    fn add(&mut self, domain: &str, ts: f64) {
+        if self.queries == 0 || ts < self.first {
+            self.first = ts;
+        }
+        if ts > self.last {
+            self.last = ts;
+        }
+        self.queries += 1;
+        if self.seen.len() >= MAX_NX_TRACKED || self.seen.contains(domain) {
+            return;
+        }
+        self.seen.insert(domain.to_string());
+        self.domains = self.seen.len();
+        let label = domain.split('.').next().unwrap_or(domain);
+        if wordlike_share(label).is_some_and(|s| s < WORDLIKE_MIN) {
+            self.random_looking += 1;
+            if self.examples.len() < 3 {
+                self.examples.push(domain.to_string());
+            }
+        }
+    }
+
+    /// DGA evidence in [0, 1]: `1 - e^(-n/20)` over random-looking failed domains, the others
+    /// counting 0.3 each (dictionary DGAs make word-like names); nothing below 8 distinct failed
+    /// domains, which a typo or a stale configuration does not reach.
+    pub fn dga_score(&self) -> f64 {
+        if self.domains < 8 || self.random_looking < 4 {
+            return 0.0;
+        }
+        let others = self.domains.saturating_sub(self.random_looking) as f64;
+        let n = self.random_looking as f64 + 0.3 * others;
+        (1.0 - (-n / 20.0).exp()).clamp(0.0, 1.0)
+    }
+}
+
 /// Per (client, domain) statistics for a whole scan.
 #[derive(Debug, Default)]
 pub struct DnsStats {
     /// (client, domain) to what was asked.
     pub domains: HashMap<(IpAddr, String), DomainStats>,
+    /// Client to its failed lookups across domains.
+    pub nx: HashMap<IpAddr, NxStats>,
 }
 
 impl DnsStats {
@@ -157,6 +261,11 @@ impl DnsStats {
             return;
         }
         let domain = base_domain(query).to_string();
+        // Single-label names (browsers' intranet probes, search-list expansions) and failures
+        // under the client's own search domains are not what a DGA asks for.
+        if rcode == Some(3) && query.contains('.') && domain.contains('.') {
+            self.nx.entry(src).or_default().add(&domain, ts);
+        }
         self.domains
             .entry((src, domain.clone()))
             .or_default()
@@ -209,6 +318,62 @@ mod tests {
         assert!(tunnel.tunnel_score() > 0.7, "{}", tunnel.tunnel_score());
         assert!(browse.tunnel_score() < 0.1, "{}", browse.tunnel_score());
         assert_eq!(tunnel.bulk_types, 200);
+    }
+
+    #[test]
+    fn words_and_random_letters_apart() {
+        for w in [
+            "facebook",
+            "microsoft",
+            "wikipedia",
+            "amazonaws",
+            "cloudflare",
+            "supermicro",
+        ] {
+            let s = wordlike_share(w).unwrap();
+            assert!(s >= WORDLIKE_MIN, "{w}: {s}");
+        }
+        for r in [
+            "xjqvzkpwmb",
+            "qwkzxhvbty",
+            "a3f9c2e1b7d4",
+            "vkpgzrlqtxw",
+            "zxcvqwpmkj",
+        ] {
+            let s = wordlike_share(r).unwrap();
+            assert!(s < WORDLIKE_MIN, "{r}: {s}");
+        }
+        assert_eq!(wordlike_share("abc"), None);
+    }
+
+    #[test]
+    fn many_failed_random_domains_score_as_dga() {
+        let src: IpAddr = "10.0.0.9".parse().unwrap();
+        let mut s = DnsStats::default();
+        // A small linear congruential generator stands in for a DGA.
+        let mut x: u32 = 12345;
+        for i in 0..60 {
+            let name: String = (0..12)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    char::from(b'a' + u8::try_from((x >> 16) % 26).unwrap())
+                })
+                .collect();
+            s.add(src, &format!("{name}.com"), 1, Some(3), f64::from(i));
+        }
+        let nx = &s.nx[&src];
+        assert_eq!(nx.domains, 60);
+        assert!(nx.random_looking >= 45, "{}", nx.random_looking);
+        assert!(nx.dga_score() > 0.85, "{}", nx.dga_score());
+
+        // A resolver search list and a typo: failures, but few domains.
+        let other: IpAddr = "10.0.0.10".parse().unwrap();
+        for i in 0..100 {
+            s.add(other, &format!("host{i}.corp.example.com"), 1, Some(3), 0.0);
+        }
+        s.add(other, "gooogle.com", 1, Some(3), 0.0);
+        s.add(other, "wpad", 1, Some(3), 0.0);
+        assert!(s.nx[&other].dga_score() == 0.0);
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub enum Kind {
     DnsTunnel,
     /// A management interface talking to a destination its policy does not allow.
     PolicyViolation,
+    /// Many failed lookups of random-looking domains: a domain-generation algorithm.
+    Dga,
+    /// An outside destination not seen in the baseline (earlier traffic) from a management
+    /// interface.
+    NewDestination,
 }
 
 impl Kind {
@@ -66,6 +71,8 @@ impl Kind {
             Kind::LargeUpload => "large_upload",
             Kind::DnsTunnel => "dns_tunnel",
             Kind::PolicyViolation => "policy_violation",
+            Kind::Dga => "dga",
+            Kind::NewDestination => "new_destination",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! [`scan::Scanner`] folds them and returns [`finding::NetFinding`]s, most suspicious first.
 #![forbid(unsafe_code)]
 
+pub mod baseline;
 pub mod context;
 pub mod dns;
 pub mod finding;
@@ -14,6 +15,7 @@ pub mod rita;
 pub mod scan;
 pub mod synth;
 
+pub use baseline::Baseline;
 pub use context::Context;
 pub use finding::{Kind, Level, NetFinding};
 pub use scan::{Options, Scanner};

@@ -14,6 +14,7 @@
 //! periodic, and so is NTP. A management interface calling an address outside its policy on a
 //! schedule reaches 0.9 (`high`).
 
+use crate::baseline::{Baseline, Seen};
 use crate::context::{canonical, is_local_only, Context};
 use crate::dns::DnsStats;
 use crate::finding::{Evidence, Kind, Level, NetFinding, Reason};
@@ -224,6 +225,8 @@ pub struct Scanner {
     /// Sources whose DNS lookups (with answers) are visible: only for them does an unnamed
     /// destination mean something.
     dns_clients: HashSet<IpAddr>,
+    /// Earlier traffic, for first-seen destinations.
+    baseline: Option<Baseline>,
 }
 
 impl Scanner {
@@ -242,7 +245,47 @@ impl Scanner {
             conns: 0,
             records: 0,
             dns_clients: HashSet::new(),
+            baseline: None,
         }
+    }
+
+    /// Judges destinations against earlier traffic: a destination no source reached in the
+    /// baseline is "first seen" (a reason on every finding about it, and a finding of its own
+    /// when a management interface reaches it).
+    pub fn set_baseline(&mut self, baseline: Baseline) {
+        self.baseline = Some(baseline);
+    }
+
+    /// What this scan's sources talked to, as a baseline for later scans (`--write-baseline`).
+    pub fn destinations(&self) -> Baseline {
+        let mut b = Baseline::default();
+        for k in &self.pair_keys {
+            b.add_pair(k.src, k.dst);
+        }
+        for (src, name) in self.names.keys() {
+            b.add_name(*src, name);
+        }
+        for (src, domain) in self.dns.domains.keys() {
+            b.add_name(*src, domain);
+        }
+        let mut first = f64::INFINITY;
+        let mut last = f64::NEG_INFINITY;
+        for a in self
+            .pair_stats
+            .iter()
+            .chain(self.names.values().map(|n| &n.pair))
+        {
+            if a.count > 0 {
+                first = first.min(a.first);
+                last = last.max(a.last);
+            }
+        }
+        if first.is_finite() {
+            b.first = first;
+            b.last = last;
+        }
+        b.records = self.records;
+        b
     }
 
     /// Records folded so far.
@@ -448,6 +491,11 @@ impl Scanner {
                 findings.push(f);
             }
         }
+        for (src, nx) in &self.dns.nx {
+            if let Some(f) = view.dga(*src, nx) {
+                findings.push(f);
+            }
+        }
 
         findings.retain(|f| f.score >= self.options.min_score);
         findings.sort_by(|a, b| {
@@ -624,6 +672,31 @@ impl<'a> View<'a> {
                 }
             }
         }
+        if let (Some(b), true) = (&self.scan.baseline, external) {
+            match b.seen(src, dst, names) {
+                Seen::Never => reasons.push(Reason {
+                    key: "first_seen",
+                    weight: 0.45,
+                    text: format!("no source reached it in {}", b.describe()),
+                    counts: None,
+                }),
+                Seen::ByOthers => reasons.push(Reason {
+                    key: "new_for_source",
+                    weight: 0.25,
+                    text: format!(
+                        "other sources reached it in {}, this one did not",
+                        b.describe()
+                    ),
+                    counts: None,
+                }),
+                Seen::BySource => reasons.push(Reason {
+                    key: "seen_in_baseline",
+                    weight: -0.3,
+                    text: format!("this source reached it in {}", b.describe()),
+                    counts: None,
+                }),
+            }
+        }
         let prevalence = self.sources.get(&dst).map_or(0, |s| s.len());
         if external && self.internal_sources >= 5 && prevalence == 1 {
             reasons.push(Reason {
@@ -683,7 +756,8 @@ impl<'a> View<'a> {
         let upload = agg.bytes_out >= UPLOAD_MIN
             && agg.bytes_out >= 4 * agg.bytes_in
             && !self.is_ours(key.dst);
-        let policy_relevant = ctx.has_policy() && ctx.is_management(key.src);
+        let policy_relevant =
+            (ctx.has_policy() || self.scan.baseline.is_some()) && ctx.is_management(key.src);
         if periodic.is_none() && !long && !upload && !policy_relevant {
             return out;
         }
@@ -767,12 +841,25 @@ impl<'a> View<'a> {
             ));
             made = true;
         }
-        if !made && reasons.iter().any(|r| r.key == "outside_policy") {
+        let has = |k: &str| reasons.iter().any(|r| r.key == k);
+        if !made && has("outside_policy") {
             out.push(plain(
                 Kind::PolicyViolation,
                 0.9,
                 format!(
                     "management interface {} reached {shown}:{}/{} outside its policy ({} connections)",
+                    key.src,
+                    key.dport,
+                    proto_name(key.proto),
+                    agg.count
+                ),
+            ));
+        } else if !made && !allowed && has("first_seen") && ctx.is_management(key.src) {
+            out.push(plain(
+                Kind::NewDestination,
+                0.7,
+                format!(
+                    "management interface {} reached {shown}:{}/{}, which no source reached in the baseline ({} connections)",
                     key.src,
                     key.dport,
                     proto_name(key.proto),
@@ -966,6 +1053,58 @@ impl<'a> View<'a> {
                 dns_mean_length: Some(round3(stats.mean_subdomain_len())),
                 dns_entropy: Some(round3(stats.entropy())),
                 examples: stats.examples.clone(),
+                ..Evidence::default()
+            },
+            times: Vec::new(),
+        })
+    }
+
+    fn dga(&self, src: IpAddr, nx: &crate::dns::NxStats) -> Option<NetFinding> {
+        let evidence = nx.dga_score();
+        if evidence <= 0.0 {
+            return None;
+        }
+        let mut reasons = vec![Reason {
+            key: "generated_names",
+            weight: 0.6,
+            text: format!(
+                "{} of {} failed domains look machine-generated (few common letter pairs)",
+                nx.random_looking, nx.domains
+            ),
+            counts: Some((nx.random_looking, nx.domains)),
+        }];
+        if self.scan.ctx.is_management(src) {
+            reasons.push(Reason {
+                key: "management_interface",
+                weight: 0.5,
+                text: "the source is a management interface".into(),
+                counts: None,
+            });
+        }
+        let score = combine(evidence, &reasons, false);
+        Some(NetFinding {
+            kind: Kind::Dga,
+            src: src.to_string(),
+            dst: "-".into(),
+            dst_ips: Vec::new(),
+            fqdn: None,
+            dport: Some(53),
+            proto: "dns".into(),
+            score,
+            severity: Level::from_score(score),
+            host: self.host_of(src),
+            model: self.model_of(src),
+            summary: format!(
+                "{src} failed to resolve {} distinct domains ({} random-looking, {} NXDOMAIN answers), as malware does that generates domains until one answers",
+                nx.domains, nx.random_looking, nx.queries
+            ),
+            reasons,
+            evidence: Evidence {
+                connections: nx.queries,
+                first_seen: nx.first,
+                last_seen: nx.last,
+                dns_names: Some(nx.domains),
+                examples: nx.examples.clone(),
                 ..Evidence::default()
             },
             times: Vec::new(),

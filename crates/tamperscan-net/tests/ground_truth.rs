@@ -258,3 +258,43 @@ fn dns2tcp_names_score_as_a_tunnel_and_plain_browsing_does_not() {
         }
     }
 }
+
+/// DGA-like lookups are judged by how word-like the failed domains are: of the thousands of
+/// registrable domains in the plain DNS capture (popular sites, CDNs, trackers), only a few
+/// percent look random, so a client needs many failed random-looking domains to be flagged;
+/// and even if every one of those domains failed, the capture's client would not reach a DGA
+/// finding of level medium on its own.
+#[test]
+fn popular_domains_look_word_like() {
+    let Some(root) = netflows() else { return };
+    let text = std::fs::read_to_string(
+        root.join("dns_qname_netrack")
+            .join("plain_2018-03-19-19-34-33_part1.csv"),
+    )
+    .unwrap();
+    let mut labels = BTreeSet::new();
+    for line in text.lines().skip(1) {
+        let Some(q) = line.split(',').nth(1) else {
+            continue;
+        };
+        let domain = tamperscan_net::dns::base_domain(q);
+        if let Some(label) = domain.split('.').next().filter(|_| domain.contains('.')) {
+            labels.insert(label.to_string());
+        }
+    }
+    let judged: Vec<f64> = labels
+        .iter()
+        .filter_map(|l| tamperscan_net::dns::wordlike_share(l))
+        .collect();
+    assert!(judged.len() > 1000, "{} labels judged", judged.len());
+    let random = judged
+        .iter()
+        .filter(|s| **s < tamperscan_net::dns::WORDLIKE_MIN)
+        .count();
+    let share = random as f64 / judged.len() as f64;
+    assert!(
+        share < 0.05,
+        "{random} of {} popular domains look random",
+        judged.len()
+    );
+}
