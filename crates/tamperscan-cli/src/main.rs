@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod audit_cmd;
+mod board_cmd;
 mod boot_cmd;
 mod demo_cmd;
 mod firmware_cmd;
@@ -61,6 +62,9 @@ enum Command {
     /// --no-store) so the next one can say
     /// what is new.
     Audit(AuditArgs),
+    /// Board images: find what is on a board that is not in its golden image
+    #[command(subcommand)]
+    Board(BoardCommand),
     /// Measured boot: read, replay and check TCG event logs
     #[command(subcommand)]
     Boot(BootCommand),
@@ -86,6 +90,74 @@ enum Command {
     /// Network: beacons, long connections, uploads, DNS tunnels and management-plane policy
     #[command(subcommand)]
     Net(NetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BoardCommand {
+    /// Compare a board image with the golden image of its design: every region that differs,
+    /// with its kind (added, missing, altered), class, score and box
+    ///
+    /// Reads PNG, JPEG and TIFF, 8- or 16-bit, grey (X-ray, scans) or colour (photos). The
+    /// suspect is registered onto the golden image (shift, rotation, scale, perspective) and
+    /// refused when it is not the same design or side. Boxes are [x1, y1, x2, y2] in golden
+    /// pixels. Exits 0 when nothing differs, 1 when something does, 2 on bad input.
+    Diff {
+        /// The golden image (a known-good board of the same design and side)
+        golden: PathBuf,
+        /// The board to judge
+        suspect: PathBuf,
+        /// Write a PNG with golden and registered suspect side by side, changes boxed and
+        /// labelled (red added, blue missing, orange altered)
+        #[arg(long, value_name = "FILE")]
+        overlay: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Resolution of the golden image, for sizes in mm²
+        #[arg(long, value_name = "DPI", conflicts_with = "px_per_mm")]
+        dpi: Option<f64>,
+        /// Resolution of the golden image in pixels per millimetre
+        #[arg(long, value_name = "X")]
+        px_per_mm: Option<f64>,
+        /// On two-level images (scans, X-rays), which phase is material: its gain is "added"
+        #[arg(long, value_enum, default_value_t = Material::Dark)]
+        material: Material,
+    },
+    /// Measure detection on labelled pairs: precision, recall, F1, mAP, false alarms, speed
+    ///
+    /// DIR in DeepPCB's layout (<id>_temp.jpg golden, <id>_test.jpg suspect, <id>.txt boxes
+    /// "x1,y1,x2,y2,class") or holding an index.json of assembled pairs. Reports F1 at IoU >= 0.5
+    /// (any class and per class), the DeepPCB protocol (IoU > 0.33, same class), mAP, false alarms
+    /// per image and ms per pair on one thread.
+    Eval {
+        /// The directory of labelled pairs
+        dir: PathBuf,
+        /// A pair list in DeepPCB's trainval.txt format (its entries relative to DIR)
+        #[arg(long, value_name = "FILE")]
+        list: Option<PathBuf>,
+        /// Perturb each suspect (shift, rotation up to 10°, scale 0.9-1.1, brightness, blur)
+        /// with this seed, to measure robustness
+        #[arg(long, value_name = "SEED")]
+        perturb: Option<u64>,
+        /// At most N pairs
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        limit: usize,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// With --format json, every pair's outcome too
+        #[arg(long)]
+        per_pair: bool,
+    },
+}
+
+/// Which phase of a two-level image is material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Material {
+    /// Material is darker than the background (copper on a bright scan)
+    Dark,
+    /// Material is brighter (X-ray shown as attenuation)
+    Bright,
 }
 
 #[derive(Debug, Subcommand)]
@@ -432,6 +504,40 @@ fn main() -> ExitCode {
             fleet,
             format,
         }) => fleet_cmd::run(&expr, &db, fleet.as_deref(), format),
+        Command::Board(BoardCommand::Diff {
+            golden,
+            suspect,
+            overlay,
+            format,
+            dpi,
+            px_per_mm,
+            material,
+        }) => board_cmd::diff_cmd(&board_cmd::DiffArgs {
+            golden: &golden,
+            suspect: &suspect,
+            overlay: overlay.as_deref(),
+            format,
+            px_per_mm: px_per_mm.or(dpi.map(|d| d / 25.4)),
+            material: match material {
+                Material::Dark => tamperscan_board::Polarity::Dark,
+                Material::Bright => tamperscan_board::Polarity::Bright,
+            },
+        }),
+        Command::Board(BoardCommand::Eval {
+            dir,
+            list,
+            perturb,
+            limit,
+            format,
+            per_pair,
+        }) => board_cmd::eval_cmd(&board_cmd::EvalArgs {
+            dir: &dir,
+            list: list.as_deref(),
+            perturb,
+            limit,
+            format,
+            per_pair,
+        }),
         Command::Net(NetCommand::Scan {
             paths,
             fleet,

@@ -806,3 +806,166 @@ fn net_scan_refuses_what_it_cannot_read() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does not exist"));
 }
+
+/// The first two DeepPCB pairs of different board groups (golden, suspect) in the shared data.
+fn deeppcb_pairs() -> Option<Vec<(std::path::PathBuf, std::path::PathBuf)>> {
+    let root = tamperscan_testdata::data_dir()?.join("boards/deeppcb/PCBData");
+    let list = fs::read_to_string(root.parent()?.join("trainval_subset.txt")).ok()?;
+    let mut groups = std::collections::BTreeSet::new();
+    let mut pairs = Vec::new();
+    for line in list.lines() {
+        let image = line.split_whitespace().next()?;
+        let group = image.split('/').next()?.to_string();
+        if groups.insert(group) {
+            let stem = image.strip_suffix(".jpg")?;
+            pairs.push((
+                root.join(format!("{stem}_temp.jpg")),
+                root.join(format!("{stem}_test.jpg")),
+            ));
+        }
+    }
+    Some(pairs)
+}
+
+#[test]
+fn board_diff_reports_changes_with_boxes_and_an_overlay() {
+    let Some(pairs) = deeppcb_pairs() else { return };
+    let (golden, suspect) = &pairs[0];
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("overlay.png");
+    let o = tamperscan(&[
+        "board",
+        "diff",
+        golden.to_str().unwrap(),
+        suspect.to_str().unwrap(),
+        "--overlay",
+        overlay.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let changes = doc["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    for c in changes {
+        let b: Vec<u64> = c["box"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        assert_eq!(b.len(), 4);
+        assert!(
+            b[0] < b[2] && b[1] < b[3] && b[2] <= 640 && b[3] <= 640,
+            "{b:?}"
+        );
+        assert!(["added", "missing", "altered"].contains(&c["kind"].as_str().unwrap()));
+        let score = c["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score));
+    }
+    // The DeepPCB annotation of this pair: every truth box overlaps some reported box.
+    let stem = suspect.to_str().unwrap().strip_suffix("_test.jpg").unwrap();
+    let id = std::path::Path::new(stem)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let dir_name = std::path::Path::new(stem).parent().unwrap();
+    let ann = dir_name
+        .parent()
+        .unwrap()
+        .join(format!(
+            "{}_not",
+            dir_name.file_name().unwrap().to_str().unwrap()
+        ))
+        .join(format!("{id}.txt"));
+    let truth = fs::read_to_string(&ann).unwrap();
+    for line in truth.lines().filter(|l| !l.trim().is_empty()) {
+        let t: Vec<f64> = line
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .take(4)
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let hit = changes.iter().any(|c| {
+            let b: Vec<f64> = c["box"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            b[0] < t[2] && t[0] < b[2] && b[1] < t[3] && t[1] < b[3]
+        });
+        assert!(hit, "truth box {t:?} of {} not reported", ann.display());
+    }
+    let png = fs::read(&overlay).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+
+    // A board against itself: nothing differs, exit 0.
+    let o = tamperscan(&[
+        "board",
+        "diff",
+        golden.to_str().unwrap(),
+        golden.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("no changes"), "{}", stdout(&o));
+}
+
+#[test]
+fn board_diff_refuses_a_different_design_and_what_is_not_an_image() {
+    let Some(pairs) = deeppcb_pairs() else { return };
+    assert!(pairs.len() >= 2);
+    let o = tamperscan(&[
+        "board",
+        "diff",
+        pairs[0].0.to_str().unwrap(),
+        pairs[1].1.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("not the same board"), "{}", stderr(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("photo.jpg");
+    fs::write(&junk, b"\xff\xd8\xff\xe0 truncated").unwrap();
+    let o = tamperscan(&[
+        "board",
+        "diff",
+        pairs[0].0.to_str().unwrap(),
+        junk.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("photo.jpg"), "{}", stderr(&o));
+}
+
+#[test]
+fn board_eval_measures_a_deeppcb_directory() {
+    let Some(data) = tamperscan_testdata::data_dir() else {
+        return;
+    };
+    let dir = data.join("boards/deeppcb/PCBData");
+    let list = data.join("boards/deeppcb/trainval_subset.txt");
+    let o = tamperscan(&[
+        "board",
+        "eval",
+        dir.to_str().unwrap(),
+        "--list",
+        list.to_str().unwrap(),
+        "--limit",
+        "8",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["pairs"], 8);
+    let f1 = doc["iou50"]["f1"].as_f64().unwrap();
+    assert!(f1 > 0.8, "F1 {f1} on 8 DeepPCB pairs");
+    for key in ["deeppcb", "map", "false_alarms_per_image", "ms_per_pair"] {
+        assert!(!doc[key].is_null(), "{key} missing");
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let o = tamperscan(&["board", "eval", empty.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no pairs"), "{}", stderr(&o));
+}

@@ -21,6 +21,7 @@ pub fn detectors() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(crate::host::HostDetector),
         Box::new(crate::evidence::EvidenceDetector),
+        Box::new(crate::board::BoardDetector),
         Box::new(crate::boot::BootDetector),
         Box::new(crate::firmware::FirmwareDetector),
         Box::new(crate::inventory::InventoryDetector),

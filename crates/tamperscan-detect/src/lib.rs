@@ -5,6 +5,7 @@
 //! whatever the thread count.
 #![forbid(unsafe_code)]
 
+mod board;
 pub mod boot;
 pub mod consensus;
 mod engine;

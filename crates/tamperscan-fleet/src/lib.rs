@@ -9,6 +9,7 @@
 //! symbolic links or open special files.
 #![forbid(unsafe_code)]
 
+pub mod board;
 pub mod boot_reference;
 mod config;
 mod error;

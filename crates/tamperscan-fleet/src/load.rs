@@ -93,6 +93,8 @@ pub struct Host {
     pub firmware: Vec<crate::firmware::FirmwareImage>,
     /// What its inventory evidence (SMBIOS, dmidecode, Redfish, lspci) says it is made of.
     pub inventory: Option<crate::inventory::Inventory>,
+    /// Its board images compared with its model's golden images (sorted by path).
+    pub boards: Vec<crate::board::BoardComparison>,
 }
 
 /// Something in the fleet directory that tamperscan did not read, with the reason.
@@ -399,6 +401,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         }
     }
     hosts.sort_by(|a, b| a.id.cmp(&b.id));
+    crate::board::compare_fleet(root, &models, &mut hosts);
     let network = crate::network::network_dir(root).map(|dir| {
         let ctx =
             crate::network::context(&config, hosts.iter().map(|h| (h.id.0.as_str(), &h.config)));
@@ -514,6 +517,7 @@ fn scan_host(root: &Path, dir: &str) -> ScannedHost {
         evidence: Vec::new(),
         notes: host_notes,
         boot_logs: Vec::new(),
+        boards: Vec::new(),
         quote: None,
         firmware: Vec::new(),
         inventory: None,
@@ -602,6 +606,19 @@ fn sorted_entries(
     limit: usize,
     notes: &mut Vec<Note>,
 ) -> (Vec<String>, bool) {
+    let (entries, truncated) = sorted_typed_entries(dir, rel, limit, notes);
+    (entries.into_iter().map(|(name, _)| name).collect(), truncated)
+}
+
+/// [`sorted_entries`] with each entry's type as the directory listing gives it (not following
+/// links, like `symlink_metadata`, but without a `stat` per entry where the file system
+/// records types in its directories).
+fn sorted_typed_entries(
+    dir: &Path,
+    rel: &str,
+    limit: usize,
+    notes: &mut Vec<Note>,
+) -> (Vec<(String, io::Result<fs::FileType>)>, bool) {
     let Ok(read) = fs::read_dir(dir) else {
         return (Vec::new(), false);
     };
@@ -613,14 +630,14 @@ fn sorted_entries(
             break;
         }
         match entry.file_name().into_string() {
-            Ok(name) => names.push(name),
+            Ok(name) => names.push((name, entry.file_type())),
             Err(raw) => notes.push(Note {
                 path: join(rel, &raw.to_string_lossy()),
                 message: "name is not UTF-8; not read".into(),
             }),
         }
     }
-    names.sort();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
     (names, truncated)
 }
 
@@ -634,14 +651,13 @@ fn sorted_dirs(
 ) -> Vec<String> {
     let dir = root.join(sub);
     let mut out = Vec::new();
-    let (names, truncated) = sorted_entries(&dir, sub, MAX_HOSTS, notes);
+    let (names, truncated) = sorted_typed_entries(&dir, sub, MAX_HOSTS, notes);
     if truncated {
         errors.push(FleetError::new(&dir, format!("holds more than {MAX_HOSTS} entries; split the fleet into several fleet directories")));
     }
-    for name in names {
-        let path = dir.join(&name);
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => out.push(name),
+    for (name, file_type) in names {
+        match file_type {
+            Ok(t) if t.is_dir() => out.push(name),
             _ => notes.push(Note {
                 path: format!("{sub}/{name}"),
                 message: "expected a directory; ignored".into(),
@@ -672,14 +688,14 @@ fn walk_inner(
     notes: &mut Vec<Note>,
 ) {
     let here = join(rel, slot);
-    let (names, truncated) = sorted_entries(dir, &here, MAX_ENTRIES, notes);
+    let (names, truncated) = sorted_typed_entries(dir, &here, MAX_ENTRIES, notes);
     if truncated {
         notes.push(Note {
             path: here.clone(),
             message: format!("more than {MAX_ENTRIES} entries; the rest were not read"),
         });
     }
-    for name in names {
+    for (name, file_type) in names {
         if out.len() >= MAX_ENTRIES {
             notes.push(Note {
                 path: here.clone(),
@@ -689,7 +705,7 @@ fn walk_inner(
         }
         let path = dir.join(&name);
         let child = join(slot, &name);
-        match fs::symlink_metadata(&path) {
+        match file_type {
             Ok(m) if m.is_file() => out.push((path, child)),
             Ok(m) if m.is_dir() => {
                 if depth + 1 >= MAX_DEPTH {
@@ -701,7 +717,7 @@ fn walk_inner(
                     walk_inner(&path, rel, &child, depth + 1, out, notes);
                 }
             }
-            Ok(m) if m.file_type().is_symlink() => notes.push(Note {
+            Ok(m) if m.is_symlink() => notes.push(Note {
                 path: join(rel, &child),
                 message: "symbolic link; not followed".into(),
             }),
@@ -782,6 +798,9 @@ fn read_evidence_bytes(
         Err(e) => return unreadable(item, e),
     }
     let limit = kind.size_limit();
+    if parsed(kind) && item.size <= limit {
+        return read_whole(file, item, kind, limit);
+    }
     let mut reader = file.take(limit + 1);
     let mut head = Vec::with_capacity(SNIFF_LEN);
     let mut kept = parsed(kind).then(Vec::new);
@@ -822,6 +841,40 @@ fn read_evidence_bytes(
     let text = kept.as_deref().filter(|_| kind.is_text());
     item.status = check_format(kind, &format, &head, text, read_total);
     (item, kept)
+}
+
+/// [`read_evidence_bytes`] for a kind a layer parses, whose size is within its limit: one read
+/// into a buffer of the file's size (plus one byte, to see a file that grew), then the hash
+/// and the format from that buffer; no chunk buffer and no second copy. A fleet of 100,000
+/// hosts reads 400,000 such files.
+fn read_whole(
+    file: File,
+    mut item: EvidenceItem,
+    kind: &EvidenceKind,
+    limit: u64,
+) -> (EvidenceItem, Option<Vec<u8>>) {
+    let capacity = usize::try_from(item.size).map_or(0, |n| n.saturating_add(1));
+    let mut bytes = Vec::with_capacity(capacity);
+    if let Err(e) = file.take(limit + 1).read_to_end(&mut bytes) {
+        item.status = EvidenceStatus::Unreadable {
+            reason: e.to_string(),
+        };
+        return (item, None);
+    }
+    let read_total = bytes.len() as u64;
+    let head = bytes.get(..SNIFF_LEN.min(bytes.len())).unwrap_or_default();
+    let format = sniff(head);
+    item.format = format.name().to_string();
+    if read_total > limit {
+        item.size = item.size.max(read_total);
+        item.status = EvidenceStatus::TooLarge { limit };
+        return (item, None);
+    }
+    item.size = read_total;
+    item.sha256 = Some(hex(&Sha256::digest(&bytes)));
+    let text = Some(bytes.as_slice()).filter(|_| kind.is_text());
+    item.status = check_format(kind, &format, head, text, read_total);
+    (item, Some(bytes))
 }
 
 /// Whether the content is what its slot promises.
