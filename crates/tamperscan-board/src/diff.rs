@@ -191,12 +191,12 @@ pub fn diff_registered(
         .map(|&v| lut.get(usize::from(v)).copied().unwrap_or(v))
         .collect();
 
-    let two_level = og.two_level;
-    let mode = if two_level {
-        ImageMode::TwoLevel
-    } else {
-        ImageMode::Photo
-    };
+    // Colour means a photograph: binarised scans and X-ray images are grey.
+    let two_level = og.two_level && !has_colour(golden) && !has_colour(suspect);
+    if !two_level {
+        return photo_report(golden, suspect, registration, opts, contrast);
+    }
+    let mode = ImageMode::TwoLevel;
     let threshold = contrast / 2.0;
     let r = usize_of(opts.tolerance_px);
     let (gmin, gmax) = min_max_filter(w, h, g, r);
@@ -242,8 +242,22 @@ pub fn diff_registered(
         }
     }
     let min_area = ((r + 1) * (r + 1)) as u64;
-    let mut regions = regions_of(w, h, &darker, &excess, true, min_area, r);
-    regions.extend(regions_of(w, h, &brighter, &excess, false, min_area, r));
+    let mut regions = regions_of(w, h, &darker, &excess, true, min_area, r, true);
+    regions.extend(regions_of(
+        w, h, &brighter, &excess, false, min_area, r, true,
+    ));
+    let field = Tolerance {
+        w,
+        h,
+        g,
+        gmin: &gmin,
+        gmax: &gmax,
+        s: &s,
+        smin: &smin,
+        smax: &smax,
+        t,
+    };
+    regions.retain(|reg| field.survives_local_shift(reg, r, min_area));
 
     let material_dark = opts.material == Polarity::Dark;
     let mut changes = Vec::with_capacity(regions.len());
@@ -295,11 +309,65 @@ pub fn diff_registered(
     }
 }
 
+/// The photo path (see [`crate::photo`]): colour planes of both images, the suspect's
+/// resampled into the golden frame.
+fn photo_report(
+    golden: &BoardImage,
+    suspect: &BoardImage,
+    registration: Registration,
+    opts: &Options,
+    contrast: f64,
+) -> DiffReport {
+    let (w, h) = (usize_of(golden.width()), usize_of(golden.height()));
+    let (sw, sh) = (usize_of(suspect.width()), usize_of(suspect.height()));
+    let planes = |img: &BoardImage, other: &BoardImage| -> Vec<Vec<u8>> {
+        match (img.rgb(), other.rgb()) {
+            (Some(rgb), Some(_)) => (0..3)
+                .map(|c| rgb.iter().skip(c).step_by(3).copied().collect())
+                .collect(),
+            _ => vec![img.gray().to_vec()],
+        }
+    };
+    let gp = planes(golden, suspect);
+    let sp: Vec<Vec<u8>> = planes(suspect, golden)
+        .iter()
+        .zip(&gp)
+        .map(|(s, g)| warp_plane_u8(s, sw, sh, &registration.transform, g, w, h))
+        .collect();
+    let res = crate::photo::photo_changes(&gp, &sp, w, h, opts);
+    DiffReport {
+        registration,
+        changes: res.changes,
+        width: golden.width(),
+        height: golden.height(),
+        mode: ImageMode::Photo,
+        contrast,
+        threshold: res.threshold,
+    }
+}
+
 /// Suspect resampled into the golden frame; pixels outside the suspect take the golden value
 /// (no evidence there, so no change).
 pub(crate) fn warp_u8(s: &BoardImage, h: &Homography, g: &[u8], w: usize, hgt: usize) -> Vec<u8> {
     let (sw, sh) = (usize_of(s.width()), usize_of(s.height()));
-    let sp = s.gray();
+    warp_plane_u8(s.gray(), sw, sh, h, g, w, hgt)
+}
+
+/// [`warp_u8`] for one `sw x sh` sample plane; `fallback` (the golden plane) fills the pixels
+/// the suspect does not cover.
+pub(crate) fn warp_plane_u8(
+    sp: &[u8],
+    sw: usize,
+    sh: usize,
+    h: &Homography,
+    fallback: &[u8],
+    w: usize,
+    hgt: usize,
+) -> Vec<u8> {
+    let g = fallback;
+    if sw == 0 || sh == 0 || sp.len() < sw * sh {
+        return g.to_vec();
+    }
     let m = &h.0;
     let mut out = g.to_vec();
     let is_translation = m[0] == 1.0
@@ -358,6 +426,24 @@ pub(crate) fn warp_u8(s: &BoardImage, h: &Homography, g: &[u8], w: usize, hgt: u
     out
 }
 
+/// Whether the image has colour worth the name: mean channel spread over a sample grid above
+/// 8 grey levels (JPEG chroma noise on a grey image stays well below).
+fn has_colour(img: &BoardImage) -> bool {
+    let Some(rgb) = img.rgb() else {
+        return false;
+    };
+    let px = rgb.len() / 3;
+    let step = (px / 20_000).max(1);
+    let (mut n, mut acc) = (0u64, 0u64);
+    for p in rgb.chunks_exact(3).step_by(step) {
+        if let [r, g, b] = *p {
+            acc += u64::from(r.max(g).max(b) - r.min(g).min(b));
+            n += 1;
+        }
+    }
+    n > 0 && acc > 8 * n
+}
+
 /// Two-class statistics of a grey histogram.
 struct Otsu {
     dark: f64,
@@ -409,7 +495,9 @@ fn otsu(px: impl Iterator<Item = u8>) -> Otsu {
     };
     let dark = mean(0, thr + 1);
     let bright = mean(thr + 1, 256);
-    let q = (bright - dark) / 4.0;
+    // A binarised scan keeps nearly all pixels within an eighth of the contrast of its two
+    // levels (JPEG ringing aside); a photograph's shading and texture spread far wider.
+    let q = (bright - dark) / 8.0;
     let near: u64 = hist
         .iter()
         .enumerate()
@@ -422,33 +510,34 @@ fn otsu(px: impl Iterator<Item = u8>) -> Otsu {
     Otsu {
         dark,
         bright,
-        two_level: total > 0 && near as f64 >= 0.9 * total as f64,
+        two_level: total > 0 && near as f64 >= 0.95 * total as f64,
     }
 }
 
 /// A connected changed region before classification.
-struct Region {
-    x0: usize,
-    y0: usize,
-    x1: usize,
-    y1: usize,
-    area: u64,
-    excess_sum: u64,
-    darker: bool,
+pub(crate) struct Region {
+    pub(crate) x0: usize,
+    pub(crate) y0: usize,
+    pub(crate) x1: usize,
+    pub(crate) y1: usize,
+    pub(crate) area: u64,
+    pub(crate) excess_sum: u64,
+    pub(crate) darker: bool,
     /// One pixel of the region (for topology seeds).
     seed: (usize, usize),
     /// Pixels (capped) of the region.
-    pixels: Vec<(usize, usize)>,
+    pub(crate) pixels: Vec<(usize, usize)>,
 }
 
 impl Region {
-    fn bbox_u32(&self) -> [u32; 4] {
+    pub(crate) fn bbox_u32(&self) -> [u32; 4] {
         let c = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         [c(self.x0), c(self.y0), c(self.x1), c(self.y1)]
     }
 }
 
-fn regions_of(
+#[allow(clippy::too_many_arguments)] // One call site per mode; a struct would only rename them.
+pub(crate) fn regions_of(
     w: usize,
     h: usize,
     mask: &[bool],
@@ -456,6 +545,7 @@ fn regions_of(
     darker: bool,
     min_area: u64,
     r: usize,
+    merge_boxes: bool,
 ) -> Vec<Region> {
     if !mask.iter().any(|&m| m) {
         return Vec::new();
@@ -495,7 +585,7 @@ fn regions_of(
     }
     regs.retain(|rg| rg.area >= min_area);
     // Fragments of one defect closer than the tolerance belong together.
-    let mut merged = true;
+    let mut merged = merge_boxes;
     while merged {
         merged = false;
         let mut i = 0;
@@ -535,6 +625,106 @@ fn regions_of(
         rg.y1 = (rg.y1 + r).min(h);
     }
     regs
+}
+
+/// The tolerant difference test, evaluable with the suspect displaced.
+pub(crate) struct Tolerance<'a> {
+    w: usize,
+    h: usize,
+    g: &'a [u8],
+    gmin: &'a [u8],
+    gmax: &'a [u8],
+    s: &'a [u8],
+    smin: &'a [u8],
+    smax: &'a [u8],
+    t: i16,
+}
+
+impl Tolerance<'_> {
+    /// `(darker, brighter)` at golden pixel `(x, y)` against suspect pixel `(x + dx, y + dy)`.
+    #[inline]
+    fn flags(&self, x: usize, y: usize, dx: isize, dy: isize) -> (bool, bool) {
+        let (Some(qx), Some(qy)) = (x.checked_add_signed(dx), y.checked_add_signed(dy)) else {
+            return (false, false);
+        };
+        if qx >= self.w || qy >= self.h {
+            return (false, false);
+        }
+        let (i, q) = (y * self.w + x, qy * self.w + qx);
+        let px = |a: &[u8], k: usize| i16::from(a.get(k).copied().unwrap_or(0));
+        let (gv, gn, gx) = (px(self.g, i), px(self.gmin, i), px(self.gmax, i));
+        let (sv, sn, sx) = (px(self.s, q), px(self.smin, q), px(self.smax, q));
+        (
+            (gn - sv).max(gv - sx) > self.t,
+            (sv - gx).max(sn - gv) > self.t,
+        )
+    }
+
+    /// Registration is global; scans and photos also distort locally by a pixel or two (a
+    /// stretched scan line, lens distortion, parallax). The local displacement is measured
+    /// around the region (its box plus `4r` on each side, the region itself excluded) as the
+    /// shift of up to `r` pixels that best matches the grey levels (sum of absolute
+    /// differences); a region that no longer shows under that displacement was residual
+    /// misalignment, not a change. A real defect stays, displaced within its own box.
+    pub(crate) fn survives_local_shift(&self, reg: &Region, r: usize, min_area: u64) -> bool {
+        let m = 4 * r;
+        let (x0, y0) = (reg.x0.saturating_sub(m), reg.y0.saturating_sub(m));
+        let (x1, y1) = ((reg.x1 + m).min(self.w), (reg.y1 + m).min(self.h));
+        let in_box = |x: usize, y: usize| x >= reg.x0 && x < reg.x1 && y >= reg.y0 && y < reg.y1;
+        let sad = |dx: isize, dy: isize| {
+            let mut acc = 0u64;
+            for y in y0..y1 {
+                let (Some(qy), Some(gr)) = (
+                    y.checked_add_signed(dy).filter(|&q| q < self.h),
+                    self.g.get(y * self.w..(y + 1) * self.w),
+                ) else {
+                    continue;
+                };
+                let Some(sr) = self.s.get(qy * self.w..(qy + 1) * self.w) else {
+                    continue;
+                };
+                for x in x0..x1 {
+                    if in_box(x, y) {
+                        continue;
+                    }
+                    let (Some(&gv), Some(&sv)) =
+                        (gr.get(x), x.checked_add_signed(dx).and_then(|q| sr.get(q)))
+                    else {
+                        continue;
+                    };
+                    acc += u64::from(gv.abs_diff(sv));
+                }
+            }
+            acc
+        };
+        let ri = isize::try_from(r).unwrap_or(0);
+        let mut best = (sad(0, 0), 0isize, 0isize);
+        for dy in -ri..=ri {
+            for dx in -ri..=ri {
+                if dx == 0 && dy == 0 {
+                    continue;
+                }
+                let c = sad(dx, dy);
+                if c < best.0 {
+                    best = (c, dx, dy);
+                }
+            }
+        }
+        let (_, dx, dy) = best;
+        if dx == 0 && dy == 0 {
+            return true;
+        }
+        let mut inside = 0u64;
+        for y in reg.y0.saturating_sub(r)..(reg.y1 + r).min(self.h) {
+            for x in reg.x0.saturating_sub(r)..(reg.x1 + r).min(self.w) {
+                let (d, b) = self.flags(x, y, dx, dy);
+                if (reg.darker && d) || (!reg.darker && b) {
+                    inside += 1;
+                }
+            }
+        }
+        inside >= min_area && 2 * inside >= reg.area
+    }
 }
 
 /// What topology classification needs.
@@ -644,10 +834,13 @@ impl TopoCtx<'_> {
             if !b_ids.is_empty() && !touches_border && !joins_golden_bg {
                 return DefectClass::PinHole;
             }
-            // Does a golden material component split in the suspect?
+            // Does a golden conductor split in the suspect? Its exits (where it leaves the
+            // window) must then lie on different suspect pieces; crumbs left in a bite don't
+            // count. A conductor ending inside the window has one exit: then any sizeable
+            // second piece is the cut-off end.
             let (gl, _) = label8(ww, wh, &gm);
             let both: Vec<bool> = gm.iter().zip(&sm).map(|(&a, &b)| a && b).collect();
-            let (sl, _) = label8(ww, wh, &both);
+            let (sl, ns) = label8(ww, wh, &both);
             let mut g_ids: Vec<u32> = reg
                 .pixels
                 .iter()
@@ -657,15 +850,47 @@ impl TopoCtx<'_> {
                 .collect();
             g_ids.sort_unstable();
             g_ids.dedup();
+            let on_border = |i: usize| {
+                let (x, y) = (i % ww, i / ww);
+                x == 0 || y == 0 || x + 1 == ww || y + 1 == wh
+            };
+            let mut size = vec![0u64; ns as usize + 1];
+            for &l in &sl {
+                if let Some(c) = size.get_mut(l as usize) {
+                    *c += 1;
+                }
+            }
+            let crumb = reg.area.max(4);
             for gid in g_ids {
-                let mut parts: Vec<u32> = (0..ww * wh)
-                    .filter(|&i| gl.get(i) == Some(&gid))
-                    .filter_map(|i| sl.get(i).copied())
-                    .filter(|&l| l != 0)
-                    .collect();
-                parts.sort_unstable();
-                parts.dedup();
-                if parts.len() >= 2 {
+                let mut exits: Vec<u32> = Vec::new();
+                let mut pieces: Vec<u32> = Vec::new();
+                for i in 0..ww * wh {
+                    if gl.get(i) != Some(&gid) {
+                        continue;
+                    }
+                    let l = sl.get(i).copied().unwrap_or(0);
+                    if l == 0 {
+                        continue;
+                    }
+                    if on_border(i) {
+                        exits.push(l);
+                    }
+                    if size.get(l as usize).copied().unwrap_or(0) >= crumb {
+                        pieces.push(l);
+                    }
+                }
+                exits.sort_unstable();
+                exits.dedup();
+                pieces.sort_unstable();
+                pieces.dedup();
+                let split = if exits.len() >= 2 {
+                    true
+                } else if exits.len() == 1 {
+                    pieces.iter().any(|p| !exits.contains(p))
+                } else {
+                    pieces.len() >= 2
+                };
+                if split {
                     return DefectClass::Open;
                 }
             }

@@ -289,6 +289,24 @@ fn deeppcb_pairs(dir: &Path, cfg: &EvalConfig) -> Result<Vec<(PathBuf, PathBuf, 
     Ok(out)
 }
 
+/// `b` moved to where `h` maps its centre, its sides scaled by `h`'s linear scale (an
+/// axis-aligned box keeps its meaning under the small rotations involved); `b` unchanged
+/// where the centre maps to infinity.
+fn map_box(h: &crate::Homography, b: [f64; 4]) -> [f64; 4] {
+    let Some((cx, cy)) = h.apply((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) else {
+        return b;
+    };
+    let a = &h.0;
+    let det = (a[0] * a[4] - a[1] * a[3]).abs();
+    let scale = if det.is_finite() && det > 0.0 {
+        det.sqrt()
+    } else {
+        1.0
+    };
+    let (hw, hh) = (scale * (b[2] - b[0]) / 2.0, scale * (b[3] - b[1]) / 2.0);
+    [cx - hw, cy - hh, cx + hw, cy + hh]
+}
+
 /// Grows a tight box by `margin` px on every side (DeepPCB matching convention).
 pub fn grow_box(b: [u32; 4], margin: f64) -> [f64; 4] {
     let [x0, y0, x1, y1] = b.map(f64::from);
@@ -320,9 +338,11 @@ pub fn eval_deeppcb_dir(dir: &Path, cfg: &EvalConfig) -> Result<DeepPcbMetrics, 
             .perturb_seed
             .map(|s| Perturbation::from_seed(s.wrapping_add(k as u64)));
         let t0 = Instant::now();
+        let mut dims = (0u32, 0u32);
         let result = (|| -> Result<_, Error> {
             let g = load_image(&temp, &limits)?;
             let mut s = load_image(&test, &limits)?;
+            dims = (s.width(), s.height());
             if let Some(p) = &pert {
                 // Perturbation is test set-up, not detector work: keep it out of the timing.
                 let tp = Instant::now();
@@ -333,14 +353,24 @@ pub fn eval_deeppcb_dir(dir: &Path, cfg: &EvalConfig) -> Result<DeepPcbMetrics, 
             Ok((diff(&g, &s, &cfg.options)?, std::time::Duration::ZERO))
         })();
         let mut ms = t0.elapsed().as_secs_f64() * 1e3;
+        let (s_w, s_h) = dims;
         let (preds, corr, error) = match result {
             Ok((rep, setup)) => {
                 ms -= setup.as_secs_f64() * 1e3;
+                // DeepPCB draws its boxes on the test image; a test image that is offset from
+                // its template (a few are, by up to ~10 px) needs the golden-frame box mapped
+                // into the test frame, through the registration and, when perturbed, back
+                // through the perturbation.
+                let to_test = pert
+                    .as_ref()
+                    .and_then(|p| p.transform(s_w, s_h).inverse())
+                    .unwrap_or(crate::Homography::IDENTITY)
+                    .compose(&rep.registration.transform);
                 let preds: Vec<Bx> = rep
                     .changes
                     .iter()
                     .map(|c| Bx {
-                        b: grow_box(c.bbox, 0.0),
+                        b: map_box(&to_test, grow_box(c.bbox, 0.0)),
                         class: c.class.and_then(DefectClass::deeppcb_id).unwrap_or(0),
                         score: c.score,
                     })

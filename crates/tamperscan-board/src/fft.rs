@@ -72,9 +72,27 @@ fn fft2(buf: &mut [Complex32], w: usize, h: usize, inverse: bool) {
 
 /// Phase correlation of two real `w x h` signals: returns `(dy, dx, peak)` with
 /// `b(x) ~ a(x - d)`, sub-pixel by parabolic fit, shifts wrapped to `(-n/2, n/2]`.
+#[cfg(test)]
 pub(crate) fn phase_correlate(a: &[f32], b: &[f32], w: usize, h: usize) -> (f64, f64, f64) {
+    phase_correlate_peaks(a, b, w, h, 1)
+        .first()
+        .copied()
+        .unwrap_or((0.0, 0.0, 0.0))
+}
+
+/// The `k` strongest peaks of the phase correlation of `a` and `b` (as [`phase_correlate`]),
+/// strongest first, each a local maximum at least 3 samples from a stronger one. Periodic or
+/// weakly structured boards correlate almost as well at a wrong shift, so callers verify
+/// several candidates.
+pub(crate) fn phase_correlate_peaks(
+    a: &[f32],
+    b: &[f32],
+    w: usize,
+    h: usize,
+    k: usize,
+) -> Vec<(f64, f64, f64)> {
     if a.len() != w * h || b.len() != w * h || w < 3 || h < 3 {
-        return (0.0, 0.0, 0.0);
+        return Vec::new();
     }
     let mut fa: Vec<Complex32> = a.iter().map(|&v| Complex32::new(v, 0.0)).collect();
     let mut fb: Vec<Complex32> = b.iter().map(|&v| Complex32::new(v, 0.0)).collect();
@@ -92,11 +110,31 @@ pub(crate) fn phase_correlate(a: &[f32], b: &[f32], w: usize, h: usize) -> (f64,
     }
     fft2(&mut fa, w, h, true);
     let re: Vec<f32> = fa.iter().map(|c| c.re).collect();
-    let Some((bi, &bv)) = re.iter().enumerate().max_by(|p, q| p.1.total_cmp(q.1)) else {
-        return (0.0, 0.0, 0.0);
-    };
-    let (py, px) = (bi / w, bi % w);
     let at = |yy: usize, xx: usize| re.get(yy * w + xx).copied().unwrap_or(0.0);
+    // Local maxima (3x3, wrapping), strongest first.
+    let mut maxima: Vec<(usize, f32)> = Vec::new();
+    for (i, &v) in re.iter().enumerate() {
+        let (py, px) = (i / w, i % w);
+        let mut is_max = true;
+        for dy in [h - 1, 0, 1] {
+            for dx in [w - 1, 0, 1] {
+                if (dy, dx) != (0, 0) && at((py + dy) % h, (px + dx) % w) > v {
+                    is_max = false;
+                }
+            }
+        }
+        if is_max {
+            maxima.push((i, v));
+        }
+    }
+    maxima.sort_by(|p, q| q.1.total_cmp(&p.1));
+    let wrap = |p: usize, n: usize| {
+        if p > n / 2 {
+            p as f64 - n as f64
+        } else {
+            p as f64
+        }
+    };
     let sub = |l: f32, c: f32, r: f32| {
         let d = f64::from(l - 2.0 * c + r);
         if d.abs() > 1e-12 {
@@ -105,17 +143,28 @@ pub(crate) fn phase_correlate(a: &[f32], b: &[f32], w: usize, h: usize) -> (f64,
             0.0
         }
     };
-    let fx = sub(at(py, (px + w - 1) % w), bv, at(py, (px + 1) % w));
-    let fy = sub(at((py + h - 1) % h, px), bv, at((py + 1) % h, px));
-    let wrap = |p: usize, n: usize| {
-        if p > n / 2 {
-            p as f64 - n as f64
-        } else {
-            p as f64
-        }
-    };
     let n = (w * h) as f64;
-    (wrap(py, h) + fy, wrap(px, w) + fx, f64::from(bv) / n)
+    let mut out: Vec<(f64, f64, f64)> = Vec::new();
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    for (bi, bv) in maxima {
+        if out.len() >= k {
+            break;
+        }
+        let (py, px) = (bi / w, bi % w);
+        let near = taken.iter().any(|&(ty, tx)| {
+            let dy = py.abs_diff(ty).min(h - py.abs_diff(ty));
+            let dx = px.abs_diff(tx).min(w - px.abs_diff(tx));
+            dy.max(dx) < 3
+        });
+        if near {
+            continue;
+        }
+        taken.push((py, px));
+        let fx = sub(at(py, (px + w - 1) % w), bv, at(py, (px + 1) % w));
+        let fy = sub(at((py + h - 1) % h, px), bv, at((py + 1) % h, px));
+        out.push((wrap(py, h) + fy, wrap(px, w) + fx, f64::from(bv) / n));
+    }
+    out
 }
 
 /// High-passed log magnitude spectrum of `p` (zero-padded to `n x n`, Hann-windowed) resampled
@@ -150,7 +199,7 @@ pub(crate) fn fft2_magnitude_logpolar(p: &Plane, n: usize) -> Option<LogPolar> {
             *d = (f64::from(c.norm()).ln_1p() * hp) as f32;
         }
     }
-    let n_theta = 180usize;
+    let n_theta = 360usize;
     let n_r = n / 2;
     let r_max = (n / 2) as f64 - 1.0;
     let log_step = r_max.ln() / n_r as f64;

@@ -16,6 +16,7 @@ mod font;
 mod image_io;
 mod overlay;
 pub mod perturb;
+mod photo;
 mod plane;
 mod register;
 mod transform;

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use crate::fft::{fft2_magnitude_logpolar, phase_correlate};
+use crate::fft::{fft2_magnitude_logpolar, phase_correlate_peaks};
 use crate::plane::Plane;
 use crate::transform::{solve, Homography};
 use crate::{BoardImage, Error, Options};
@@ -162,7 +162,9 @@ pub(crate) fn register_planes(
     let mut k = coarse;
     loop {
         if let (Some(g), Some(s)) = (gp.get(k as usize), sp.get(k as usize)) {
-            let params = if k == coarse { 6 } else { 8 };
+            // A flat board under a distant camera moves affinely; perspective terms would let
+            // Gauss–Newton trade a wrong shift against a tilt on weakly structured boards.
+            let params = 6;
             let iters = if k == fine { 8 } else { 20 };
             let hk = h.to_level(k);
             let before = ncc_warped(g, s, &hk);
@@ -251,7 +253,9 @@ fn znorm(p: &Plane) -> Plane {
 
 /// Best integer shift (with parabolic sub-pixel refinement) of `s` against `g` in each quadrant,
 /// searching `[-r, r]^2`. Returns the mean shift and the correlation when all four quadrants
-/// agree with the global peak within half a pixel at this level and no peak lies on the search border.
+/// agree with the global peak within a pixel at this level (two at full size for a 640 px image:
+/// the diff's tolerance and local displacement check absorb that) and no peak lies on the
+/// search border.
 fn quadrant_shift(g: &Plane, s: &Plane, r: isize) -> Option<(f64, f64, f64)> {
     let gz = znorm(g);
     let sz = znorm(s);
@@ -316,7 +320,7 @@ fn quadrant_shift(g: &Plane, s: &Plane, r: isize) -> Option<(f64, f64, f64)> {
             continue;
         }
         match peak(sc, side, r) {
-            Some((fx, fy, _)) if (fx - gx).abs() <= 0.5 && (fy - gy).abs() <= 0.5 => {}
+            Some((fx, fy, _)) if (fx - gx).abs() <= 1.0 && (fy - gy).abs() <= 1.0 => {}
             _ => agree = false,
         }
     }
@@ -367,40 +371,42 @@ fn peak(sc: &[f64], side: usize, r: isize) -> Option<(f64, f64, f64)> {
 }
 
 /// Fourier–Mellin similarity on one (coarse) level, returned in that level's coordinates.
+///
+/// The log-polar correlation gives rotation and scale candidates (its strongest peaks, each
+/// with the 180-degree ambiguity of a magnitude spectrum); for each, phase correlation gives
+/// translation candidates. Every combination is scored by normalised correlation and the best
+/// kept: on periodic or weakly structured boards the strongest peak is not always the right one.
 fn coarse_similarity(g: &Plane, s: &Plane) -> Homography {
     let n = g.w.max(g.h).max(s.w).max(s.h);
-    let (rot_deg, log_scale) = match (fft2_magnitude_logpolar(g, n), fft2_magnitude_logpolar(s, n))
-    {
-        (Some(lg), Some(ls)) => {
-            let (dth, dr, _) = phase_correlate(&lg.data, &ls.data, lg.w, lg.h);
+    let mut rs: Vec<(f64, f64)> = Vec::new();
+    if let (Some(lg), Some(ls)) = (fft2_magnitude_logpolar(g, n), fft2_magnitude_logpolar(s, n)) {
+        for (dth, dr, _) in phase_correlate_peaks(&lg.data, &ls.data, lg.w, lg.h, 3) {
             // Rows are angles over [0, pi), columns log-radius steps.
             let deg = dth * 180.0 / lg.h as f64;
-            (deg, dr * lg.log_step)
+            // A suspect magnified by `s` has its spectrum shrunk by `s`.
+            rs.push((deg, (-dr * lg.log_step).exp()));
         }
-        _ => (0.0, 0.0),
-    };
-    let scale = log_scale.exp();
+    }
+    if rs.is_empty() {
+        rs.push((0.0, 1.0));
+    }
     let (cx, cy) = ((g.w as f64 - 1.0) / 2.0, (g.h as f64 - 1.0) / 2.0);
     let (scx, scy) = ((s.w as f64 - 1.0) / 2.0, (s.h as f64 - 1.0) / 2.0);
     let ident = Homography::translation(scx - cx, scy - cy);
     let mut best = (ncc_warped(g, s, &ident), ident);
-    for extra in [0.0, 180.0] {
-        for sign in [1.0, -1.0] {
-            let hc = Homography::similarity(
-                sign * rot_deg + extra,
-                scale.powf(sign),
-                cx,
-                cy,
-                scx - cx,
-                scy - cy,
-            );
+    let gw = crate::fft::hann_windowed(g);
+    for (rot_deg, scale) in rs {
+        for extra in [0.0, 180.0] {
+            let hc = Homography::similarity(rot_deg + extra, scale, cx, cy, scx - cx, scy - cy);
             let warped = warp(s, &hc, g.w, g.h);
             let filled = fill_nan(&warped);
-            let (dx, dy, _) = phase_correlate_planes(g, &filled);
-            let h = hc.compose(&Homography::translation(dx, dy));
-            let c = ncc_warped(g, s, &h);
-            if c > best.0 {
-                best = (c, h);
+            let sw = crate::fft::hann_windowed(&filled);
+            for (dy, dx, _) in phase_correlate_peaks(&gw, &sw, g.w, g.h, 3) {
+                let h = hc.compose(&Homography::translation(dx, dy));
+                let c = ncc_warped(g, s, &h);
+                if c > best.0 {
+                    best = (c, h);
+                }
             }
         }
     }
@@ -419,14 +425,6 @@ fn fill_nan(p: &Plane) -> Plane {
             .map(|&v| if v.is_finite() { v } else { m as f32 })
             .collect(),
     }
-}
-
-/// Phase correlation of two equal-size planes: `(dx, dy)` with `b(x) ~ a(x - d)`.
-fn phase_correlate_planes(a: &Plane, b: &Plane) -> (f64, f64, f64) {
-    let wa = crate::fft::hann_windowed(a);
-    let wb = crate::fft::hann_windowed(b);
-    let (dy, dx, p) = phase_correlate(&wa, &wb, a.w, a.h);
-    (dx, dy, p)
 }
 
 /// Warps `s` into a `w x h` frame: `out(x) = s(h(x))` (NaN outside).
@@ -660,7 +658,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "known gap: the homography refinement stops ~2-3 px off on this synthetic pair"]
     fn rotated_scaled_pair_is_recovered() {
         let g = board(256, 256);
         let truth = Homography::similarity(7.0, 1.06, 128.0, 128.0, 9.0, -5.0);
