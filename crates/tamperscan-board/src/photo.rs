@@ -23,6 +23,9 @@ use crate::plane::min_max_filter;
 use crate::transform::solve;
 use crate::Options;
 
+/// Least `strength x size` (each in [0, 1]) for a photo region to be reported.
+const MIN_EVIDENCE: f64 = 0.1;
+
 /// One colour channel of both images, registered, with its neighbourhood extrema.
 struct Chan {
     g: Vec<u8>,
@@ -120,6 +123,10 @@ pub(crate) fn photo_changes(
             }
         })
         .collect();
+    // A region whose pixels only just pass the per-pixel threshold, on average, is what a
+    // cluster of sensor and JPEG noise along an edge looks like; a part differs from the mask
+    // around it by several thresholds. Keep regions with at least a tenth of full evidence.
+    changes.retain(|c| c.score >= 0.5 + 0.5 * MIN_EVIDENCE);
     changes.sort_by(|a, b| b.score.total_cmp(&a.score));
     PhotoResult { changes, threshold }
 }

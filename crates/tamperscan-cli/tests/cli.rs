@@ -39,7 +39,7 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     assert!(text.contains("fleet demo [SYNTHETIC]: 12 hosts"), "{text}");
     assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
     assert!(
-        text.contains("demo check: all 23 planted implants found, no false alarm"),
+        text.contains("demo check: all 24 planted implants found, no false alarm"),
         "{text}"
     );
     let html = fs::read_to_string(out.join("report.html")).unwrap();
@@ -83,6 +83,7 @@ fn audit_json_follows_the_documented_schema() {
     assert_eq!(doc["summary"]["by_layer"]["firmware"], 6);
     assert_eq!(doc["summary"]["by_layer"]["inventory"], 10);
     assert_eq!(doc["summary"]["by_layer"]["network"], 1);
+    assert_eq!(doc["summary"]["by_layer"]["board"], 1);
     assert_eq!(doc["summary"]["by_severity"]["critical"], 2);
     assert!(doc["since_last"].is_null());
     let hosts = doc["hosts"].as_array().unwrap();

@@ -14,6 +14,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod board;
 mod network;
 
 /// The file that marks a directory as written by the demo; it also lists what was planted.
@@ -290,6 +291,11 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
         })
         .collect();
     network::write_network(dir, &bmcs, &mut planted)?;
+    // Board photos for the first model's hosts, against its golden image; srv-a-04 (whose BMC
+    // firmware is altered and beacons) carries an extra part next to its BMC.
+    let (first_model, ..) = MODELS[0];
+    let first_hosts: Vec<String> = (1..=per_model).map(|i| format!("srv-a-{i:02}")).collect();
+    board::write_boards(dir, first_model, &first_hosts, "srv-a-04", &mut planted)?;
     write_boot_references(dir, &mut planted)?;
     // The first model keeps a golden BMC image (as delivered by the vendor and checked by
     // hand); the second relies on sibling consensus.
