@@ -607,7 +607,10 @@ fn sorted_entries(
     notes: &mut Vec<Note>,
 ) -> (Vec<String>, bool) {
     let (entries, truncated) = sorted_typed_entries(dir, rel, limit, notes);
-    (entries.into_iter().map(|(name, _)| name).collect(), truncated)
+    (
+        entries.into_iter().map(|(name, _)| name).collect(),
+        truncated,
+    )
 }
 
 /// [`sorted_entries`] with each entry's type as the directory listing gives it (not following
