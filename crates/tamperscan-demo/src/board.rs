@@ -71,7 +71,13 @@ const PIN: Rgb = [196.0, 196.0, 200.0];
 const GOLD: Rgb = [206.0, 172.0, 80.0];
 
 /// A small outline package with `n` pins per long side (SOIC, SOT-23).
-fn gull_wing(c: &mut Canvas, x: i64, y: i64, w: i64, h: i64, n: i64, pin_w: i64, vertical: bool) {
+fn gull_wing(
+    c: &mut Canvas,
+    (x, y, w, h): (i64, i64, i64, i64),
+    n: i64,
+    pin_w: i64,
+    vertical: bool,
+) {
     c.rect(x, y, w, h, BODY);
     let pitch = if vertical { w / n } else { h / n };
     for k in 0..n {
@@ -122,7 +128,7 @@ fn render(implant: bool) -> Canvas {
     c.rect(430, 236, 70, 8, [60.0, 60.0, 64.0]);
     // Its SPI flash (SOIC-8), right of it.
     c.outline(614, 214, 72, 64, 2, SILK);
-    gull_wing(&mut c, 626, 222, 48, 48, 4, 6, false);
+    gull_wing(&mut c, (626, 222, 48, 48), 4, 6, false);
     // A QFP (the super I/O), upper left.
     c.outline(112, 92, 126, 126, 2, SILK);
     c.rect(120, 100, 110, 110, BODY);
@@ -185,7 +191,7 @@ fn render(implant: bool) -> Canvas {
     if implant {
         // Six-pin SOT-23 between the BMC and its flash: 3 x 1.6 mm at 8 px/mm, pins up and
         // down, on bare mask where the design has nothing.
-        gull_wing(&mut c, 566, 300, 24, 13, 3, 4, true);
+        gull_wing(&mut c, (566, 300, 24, 13), 3, 4, true);
     }
     c
 }
