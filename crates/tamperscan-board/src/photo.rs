@@ -207,20 +207,7 @@ fn survives_local_shift(
         }
         acc
     };
-    let ri = isize::try_from(r).unwrap_or(0);
-    let mut best = (sad(0, 0), 0isize, 0isize);
-    for dy in -ri..=ri {
-        for dx in -ri..=ri {
-            if dx == 0 && dy == 0 {
-                continue;
-            }
-            let c = sad(dx, dy);
-            if c < best.0 {
-                best = (c, dx, dy);
-            }
-        }
-    }
-    let (_, dx, dy) = best;
+    let (dx, dy) = crate::plane::best_shift(r, sad);
     if dx == 0 && dy == 0 {
         return true;
     }

@@ -299,3 +299,22 @@ pub(crate) fn label8(w: usize, h: usize, mask: &[bool]) -> (Vec<u32>, u32) {
     }
     (labels, count)
 }
+
+/// The shift within `r` px (either way, both axes) with the least `cost`; `(0, 0)` unless
+/// another shift is strictly cheaper.
+pub(crate) fn best_shift(r: usize, cost: impl Fn(isize, isize) -> u64) -> (isize, isize) {
+    let ri = isize::try_from(r).unwrap_or(0);
+    let mut best = (cost(0, 0), 0isize, 0isize);
+    for dy in -ri..=ri {
+        for dx in -ri..=ri {
+            if dx == 0 && dy == 0 {
+                continue;
+            }
+            let c = cost(dx, dy);
+            if c < best.0 {
+                best = (c, dx, dy);
+            }
+        }
+    }
+    (best.1, best.2)
+}

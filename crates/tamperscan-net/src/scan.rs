@@ -1019,33 +1019,17 @@ impl<'a> View<'a> {
                 counts: None,
             });
         }
-        if self.scan.ctx.is_management(src) {
-            reasons.push(Reason {
-                key: "management_interface",
-                weight: 0.5,
-                text: "the source is a management interface".into(),
-                counts: None,
-            });
-        }
-        let score = combine(evidence, &reasons, false);
-        Some(NetFinding {
-            kind: Kind::DnsTunnel,
-            src: src.to_string(),
-            dst: "-".into(),
-            dst_ips: Vec::new(),
-            fqdn: Some(domain.to_string()),
-            dport: Some(53),
-            proto: "dns".into(),
-            score,
-            severity: Level::from_score(score),
-            host: self.host_of(src),
-            model: self.model_of(src),
-            summary: format!(
+        Some(self.dns_finding(
+            Kind::DnsTunnel,
+            src,
+            Some(domain.to_string()),
+            evidence,
+            reasons,
+            format!(
                 "{src} asked {} distinct encoded-looking names under {domain} ({} queries)",
                 stats.distinct, stats.queries
             ),
-            reasons,
-            evidence: Evidence {
+            Evidence {
                 connections: stats.queries,
                 first_seen: stats.first,
                 last_seen: stats.last,
@@ -1055,8 +1039,7 @@ impl<'a> View<'a> {
                 examples: stats.examples.clone(),
                 ..Evidence::default()
             },
-            times: Vec::new(),
-        })
+        ))
     }
 
     fn dga(&self, src: IpAddr, nx: &crate::dns::NxStats) -> Option<NetFinding> {
@@ -1064,7 +1047,7 @@ impl<'a> View<'a> {
         if evidence <= 0.0 {
             return None;
         }
-        let mut reasons = vec![Reason {
+        let reasons = vec![Reason {
             key: "generated_names",
             weight: 0.6,
             text: format!(
@@ -1073,6 +1056,40 @@ impl<'a> View<'a> {
             ),
             counts: Some((nx.random_looking, nx.domains)),
         }];
+        Some(self.dns_finding(
+            Kind::Dga,
+            src,
+            None,
+            evidence,
+            reasons,
+            format!(
+                "{src} failed to resolve {} distinct domains ({} random-looking, {} NXDOMAIN answers), as malware does that generates domains until one answers",
+                nx.domains, nx.random_looking, nx.queries
+            ),
+            Evidence {
+                connections: nx.queries,
+                first_seen: nx.first,
+                last_seen: nx.last,
+                dns_names: Some(nx.domains),
+                examples: nx.examples.clone(),
+                ..Evidence::default()
+            },
+        ))
+    }
+
+    /// A finding about what a client asks its resolver (tunnels, DGAs): no destination address,
+    /// port 53, raised when the client is a management interface.
+    #[allow(clippy::too_many_arguments)]
+    fn dns_finding(
+        &self,
+        kind: Kind,
+        src: IpAddr,
+        fqdn: Option<String>,
+        evidence_score: f64,
+        mut reasons: Vec<Reason>,
+        summary: String,
+        evidence: Evidence,
+    ) -> NetFinding {
         if self.scan.ctx.is_management(src) {
             reasons.push(Reason {
                 key: "management_interface",
@@ -1081,34 +1098,24 @@ impl<'a> View<'a> {
                 counts: None,
             });
         }
-        let score = combine(evidence, &reasons, false);
-        Some(NetFinding {
-            kind: Kind::Dga,
+        let score = combine(evidence_score, &reasons, false);
+        NetFinding {
+            kind,
             src: src.to_string(),
             dst: "-".into(),
             dst_ips: Vec::new(),
-            fqdn: None,
+            fqdn,
             dport: Some(53),
             proto: "dns".into(),
             score,
             severity: Level::from_score(score),
             host: self.host_of(src),
             model: self.model_of(src),
-            summary: format!(
-                "{src} failed to resolve {} distinct domains ({} random-looking, {} NXDOMAIN answers), as malware does that generates domains until one answers",
-                nx.domains, nx.random_looking, nx.queries
-            ),
+            summary,
             reasons,
-            evidence: Evidence {
-                connections: nx.queries,
-                first_seen: nx.first,
-                last_seen: nx.last,
-                dns_names: Some(nx.domains),
-                examples: nx.examples.clone(),
-                ..Evidence::default()
-            },
+            evidence,
             times: Vec::new(),
-        })
+        }
     }
 
     fn host_of(&self, ip: IpAddr) -> Option<String> {
