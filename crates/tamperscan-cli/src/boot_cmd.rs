@@ -1,4 +1,5 @@
-//! `tamperscan boot events|replay LOG`: read one TCG event log.
+//! `tamperscan boot events|replay LOG`: read TCG event logs (binary, CEL-TLV, CEL-JSON, TDX
+//! CCEL) and ACPI `CCEL` tables.
 
 use crate::{Format, EXIT_FINDINGS, EXIT_PASS, EXIT_TROUBLE};
 use anyhow::{bail, Context};
@@ -8,8 +9,9 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tamperscan_bytes::hex;
+use tamperscan_tcg::ccel::{parse_ccel_table, replay_rtmrs, CcelTable, CCEL_SIGNATURE};
 use tamperscan_tcg::{
-    check_digests, event_data, parse, replay, EventLog, LogFormat, ReplayIssue, MAX_EVENT_SIZE,
+    check_digests, decode, event_data, replay, EventLog, LogFormat, ReplayIssue, MAX_EVENT_SIZE,
 };
 
 /// The largest log file read (real logs are tens of KiB; firmware log areas at most a few MiB).
@@ -38,21 +40,55 @@ fn read_log(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn parse_or_explain<'a>(path: &Path, bytes: &'a [u8]) -> anyhow::Result<EventLog<'a>> {
-    parse(bytes).with_context(|| {
+/// Parses any log format tamperscan reads; CEL-JSON values are decoded into `scratch`.
+fn parse_or_explain<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+) -> anyhow::Result<EventLog<'a>> {
+    decode(bytes, scratch).with_context(|| {
         format!(
-            "{} is not a TCG event log (legacy SHA1 or crypto-agile)",
+            "{} is not a TCG event log (legacy SHA1, crypto-agile, CEL-TLV, CEL-JSON or TDX CCEL)",
             path.display()
         )
     })
 }
 
-fn format_name(f: LogFormat) -> &'static str {
-    match f {
-        LogFormat::Sha1 => "sha1",
-        LogFormat::CryptoAgile => "crypto-agile",
-        LogFormat::CelTlv => "cel-tlv",
+/// True when the file is an ACPI `CCEL` table rather than a log.
+fn is_ccel_table(bytes: &[u8]) -> bool {
+    bytes.starts_with(CCEL_SIGNATURE)
+}
+
+/// The ACPI `CCEL` table, for JSON.
+#[derive(Serialize)]
+struct CcelTableDoc {
+    cc_type: String,
+    cc_subtype: u8,
+    revision: u8,
+    oem_id: String,
+    oem_table_id: String,
+    log_area_start_address: String,
+    log_area_minimum_length: u64,
+}
+
+fn ccel_table_doc(t: &CcelTable) -> CcelTableDoc {
+    CcelTableDoc {
+        cc_type: t.cc_type.name(),
+        cc_subtype: t.cc_subtype,
+        revision: t.revision,
+        oem_id: String::from_utf8_lossy(&t.oem_id).trim_end().to_string(),
+        oem_table_id: String::from_utf8_lossy(&t.oem_table_id)
+            .trim_end()
+            .to_string(),
+        log_area_start_address: format!("0x{:x}", t.log_area_start_address),
+        log_area_minimum_length: t.log_area_minimum_length,
     }
+}
+
+fn read_ccel_table(path: &Path, bytes: &[u8]) -> anyhow::Result<CcelTableDoc> {
+    let table = parse_ccel_table(bytes)
+        .with_context(|| format!("{} is not a valid ACPI CCEL table", path.display()))?;
+    Ok(ccel_table_doc(&table))
 }
 
 #[derive(Serialize)]
@@ -60,6 +96,9 @@ struct EventEntry {
     index: usize,
     offset: u64,
     pcr: u32,
+    /// In a CCEL log, the register the index names (`RTMR0`..`RTMR3`, `MRTD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mr: Option<&'static str>,
     event_type: String,
     event_type_value: u32,
     digests: BTreeMap<String, String>,
@@ -91,13 +130,44 @@ fn trailing(log: &EventLog<'_>) -> Option<Trailing> {
     })
 }
 
+/// Output of `boot events`: the two usual ones, or the log converted to CEL-JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EventsFormat {
+    /// A table for people
+    Text,
+    /// One JSON document for scripts (schema in the README)
+    Json,
+    /// The log itself as a TCG Canonical Event Log in its JSON form
+    CelJson,
+}
+
 /// `tamperscan boot events LOG`.
-pub fn events(path: &Path, format: Format) -> anyhow::Result<u8> {
+pub fn events(path: &Path, events_format: EventsFormat) -> anyhow::Result<u8> {
+    let format = match events_format {
+        EventsFormat::Text => Format::Text,
+        EventsFormat::Json | EventsFormat::CelJson => Format::Json,
+    };
     let bytes = read_log(path)?;
-    let log = parse_or_explain(path, &bytes)?;
+    if is_ccel_table(&bytes) {
+        if events_format == EventsFormat::CelJson {
+            bail!(
+                "{} is an ACPI CCEL table, which holds no events: give the log it points at \
+                 (/sys/firmware/acpi/tables/data/CCEL)",
+                path.display()
+            );
+        }
+        return print_ccel_table(path, &bytes, format);
+    }
+    let mut scratch = Vec::new();
+    let log = parse_or_explain(path, &bytes, &mut scratch)?;
+    if events_format == EventsFormat::CelJson {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", tamperscan_tcg::cel_json::to_cel_json(&log))?;
+        return Ok(EXIT_PASS);
+    }
     let doc = EventsDocument {
         file: path.display().to_string(),
-        format: format_name(log.format),
+        format: log.format.name(),
         banks: log.banks().iter().map(|a| a.name()).collect(),
         events: log
             .events
@@ -106,6 +176,9 @@ pub fn events(path: &Path, format: Format) -> anyhow::Result<u8> {
                 index: e.index,
                 offset: e.offset,
                 pcr: e.pcr,
+                mr: (log.format == LogFormat::Ccel)
+                    .then(|| tamperscan_tcg::ccel::mr_name(e.pcr))
+                    .flatten(),
                 event_type: e.event_type.to_string(),
                 event_type_value: e.event_type.0,
                 digests: e.digests.iter().map(|(a, d)| (a.name(), hex(d))).collect(),
@@ -134,13 +207,14 @@ pub fn events(path: &Path, format: Format) -> anyhow::Result<u8> {
                     .or_else(|| e.digests.values().next())
                     .map_or("", String::as_str);
                 let short = digest.get(..16).unwrap_or(digest);
+                let register = match e.mr {
+                    Some(mr) => format!("{mr:<5}"),
+                    None => format!("PCR{:<2}", pcr_label(e.pcr)),
+                };
                 writeln!(
                     out,
-                    "{:>4}  PCR{:<2} {:<34} {short}  {}",
-                    e.index,
-                    pcr_label(e.pcr),
-                    e.event_type,
-                    e.description
+                    "{:>4}  {register} {:<34} {short}  {}",
+                    e.index, e.event_type, e.description
                 )?;
             }
             if let Some(t) = &doc.trailing {
@@ -159,6 +233,25 @@ pub fn events(path: &Path, format: Format) -> anyhow::Result<u8> {
     Ok(EXIT_PASS)
 }
 
+/// `boot events TABLE`: the ACPI `CCEL` table says where the CC event log lies.
+fn print_ccel_table(path: &Path, bytes: &[u8], format: Format) -> anyhow::Result<u8> {
+    let doc = read_ccel_table(path, bytes)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => write_json(&mut out, &doc)?,
+        Format::Text => writeln!(
+            out,
+            "{}: ACPI CCEL table, {} (subtype {}), event log area at {}, {} bytes",
+            path.display(),
+            doc.cc_type,
+            doc.cc_subtype,
+            doc.log_area_start_address,
+            doc.log_area_minimum_length
+        )?,
+    }
+    Ok(EXIT_PASS)
+}
+
 fn pcr_label(pcr: u32) -> String {
     if pcr == u32::MAX {
         "-1".into()
@@ -173,8 +266,19 @@ struct ReplayDocument {
     format: &'static str,
     events: usize,
     /// Bank name, then PCR index as a decimal string, then lowercase hex: the shape of the
-    /// shared data set's `expected.pcrs`.
+    /// shared data set's `expected.pcrs`. For a CCEL log the index is the log's own index
+    /// field (1 to 4 = RTMR0..RTMR3), as a TPM-minded tool would print it.
     pcrs: BTreeMap<String, BTreeMap<String, String>>,
+    /// A CCEL log's RTMR values, RTMR index (0 to 3) as a decimal string, then lowercase hex:
+    /// what a TDX quote reports (RTMR3 also holds what the OS extends after boot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rtmrs: Option<BTreeMap<String, String>>,
+    /// The ACPI `CCEL` table, when the file is one (it holds the log's place, not the log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ccel_table: Option<CcelTableDoc>,
+    /// The file's size (to check a CCEL log against a CCEL table given beside it).
+    #[serde(skip)]
+    size: u64,
     digest_mismatches: Vec<Mismatch>,
     issues: Vec<String>,
     trailing: Option<Trailing>,
@@ -194,8 +298,9 @@ struct Mismatch {
 /// shows signs of editing (digests that are not the hash of their data, or bytes after the last
 /// event that are not padding), 2 when a file is no event log (the others are still reported).
 pub fn replay_cmd(paths: &[PathBuf], format: Format) -> anyhow::Result<u8> {
-    let docs: Vec<anyhow::Result<ReplayDocument>> =
+    let mut docs: Vec<anyhow::Result<ReplayDocument>> =
         paths.par_iter().map(|p| replay_one(p)).collect();
+    check_against_ccel_table(&mut docs);
     let mut code = EXIT_PASS;
     let mut out = std::io::stdout().lock();
     let mut json_docs = Vec::new();
@@ -232,15 +337,65 @@ pub fn replay_cmd(paths: &[PathBuf], format: Format) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+/// A CCEL table given beside CCEL logs: each log must fit the log area the table declares.
+fn check_against_ccel_table(docs: &mut [anyhow::Result<ReplayDocument>]) {
+    let table = docs.iter().find_map(|d| {
+        let d = d.as_ref().ok()?;
+        Some((
+            d.file.clone(),
+            d.ccel_table.as_ref()?.log_area_minimum_length,
+        ))
+    });
+    let Some((table_file, laml)) = table else {
+        return;
+    };
+    for doc in docs.iter_mut().flatten() {
+        if doc.format == LogFormat::Ccel.name() && doc.size > laml {
+            doc.issues.push(format!(
+                "the log is {} bytes, more than the {laml}-byte log area {table_file} declares",
+                doc.size
+            ));
+        }
+    }
+}
+
 fn replay_one(path: &Path) -> anyhow::Result<ReplayDocument> {
     let bytes = read_log(path)?;
-    let log = parse_or_explain(path, &bytes)?;
-    let (pcrs, issues) = replay(&log);
+    if is_ccel_table(&bytes) {
+        return Ok(ReplayDocument {
+            file: path.display().to_string(),
+            format: "ccel-table",
+            events: 0,
+            pcrs: BTreeMap::new(),
+            rtmrs: None,
+            ccel_table: Some(read_ccel_table(path, &bytes)?),
+            size: bytes.len() as u64,
+            digest_mismatches: Vec::new(),
+            issues: Vec::new(),
+            trailing: None,
+        });
+    }
+    let mut scratch = Vec::new();
+    let log = parse_or_explain(path, &bytes, &mut scratch)?;
+    let (pcrs, mut issues) = replay(&log);
+    let rtmrs = (log.format == LogFormat::Ccel).then(|| {
+        let (rtmrs, rtmr_issues) = replay_rtmrs(&log);
+        issues.extend(rtmr_issues);
+        rtmrs
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), hex(v)))
+            .collect()
+    });
     let mismatches = check_digests(&log);
     Ok(ReplayDocument {
         file: path.display().to_string(),
-        format: format_name(log.format),
+        format: log.format.name(),
         events: log.events.len(),
+        rtmrs,
+        ccel_table: None,
+        size: bytes.len() as u64,
         pcrs: pcrs
             .banks
             .iter()
@@ -279,6 +434,16 @@ fn write_replay_text(out: &mut impl Write, doc: &ReplayDocument) -> anyhow::Resu
         for (pcr, value) in sorted {
             writeln!(out, "{bank:<7} PCR{pcr:<2} {value}")?;
         }
+    }
+    for (index, value) in doc.rtmrs.iter().flatten() {
+        writeln!(out, "RTMR{index}   {value}")?;
+    }
+    if let Some(t) = &doc.ccel_table {
+        writeln!(
+            out,
+            "ACPI CCEL table: {} (subtype {}), event log area at {}, {} bytes",
+            t.cc_type, t.cc_subtype, t.log_area_start_address, t.log_area_minimum_length
+        )?;
     }
     for m in &doc.digest_mismatches {
         writeln!(
@@ -381,7 +546,10 @@ pub fn verify(args: &VerifyArgs<'_>, format: Format) -> anyhow::Result<u8> {
         None => None,
     };
     let pcrs = match (&log_bytes, args.log) {
-        (Some(bytes), Some(path)) => Some(replay(&parse_or_explain(path, bytes)?).0),
+        (Some(bytes), Some(path)) => {
+            let mut scratch = Vec::new();
+            Some(replay(&parse_or_explain(path, bytes, &mut scratch)?).0)
+        }
         _ => None,
     };
     let attest = parse_attest(&quote)

@@ -47,7 +47,8 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Worker threads (default: every core)
+    /// Worker threads (default: every core, and a fleet's files are read on 4 threads per
+    /// core so that waiting on the disk leaves no core idle; with -j, N threads in all)
     #[arg(long, short = 'j', global = true, value_name = "N")]
     jobs: Option<usize>,
 }
@@ -314,19 +315,22 @@ enum FirmwareCommand {
 enum BootCommand {
     /// List every event of a TCG event log with its decoded data
     ///
-    /// Reads legacy SHA1 logs (TCG_PCR_EVENT) and crypto-agile logs (Spec ID Event03, any
-    /// banks), e.g. /sys/kernel/security/tpm0/binary_bios_measurements.
+    /// Reads legacy SHA1 logs (TCG_PCR_EVENT), crypto-agile logs (Spec ID Event03, any
+    /// banks), e.g. /sys/kernel/security/tpm0/binary_bios_measurements, Canonical Event Logs
+    /// (TLV or JSON) and TDX CC event logs (/sys/firmware/acpi/tables/data/CCEL; given the ACPI
+    /// CCEL table itself, it says where the log lies). `--format cel-json` converts the log
+    /// to the TCG Canonical Event Log's JSON form.
     Events {
         /// The event log
         log: PathBuf,
         /// Output format
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = boot_cmd::EventsFormat::Text)]
+        format: boot_cmd::EventsFormat,
     },
     /// Replay TCG event logs into PCR values (every bank) and check their digests
     ///
-    /// StartupLocality sets PCR 0's start, EV_NO_ACTION is never extended. Several logs are
-    /// replayed in parallel (JSON: an array). Exits 1 when an event's digest is not the hash
+    /// StartupLocality sets PCR 0's start, EV_NO_ACTION is never extended; a TDX CC event log
+    /// also gives its RTMRs. Several logs are replayed in parallel (JSON: an array). Exits 1 when an event's digest is not the hash
     /// of its data (the log was edited after the fact) or bytes that are not padding follow the
     /// last event; 2 when a file is no event log.
     Replay {
@@ -441,6 +445,7 @@ fn main() -> ExitCode {
             eprintln!("tamperscan: cannot start {jobs} threads: {e}");
             return ExitCode::from(EXIT_TROUBLE);
         }
+        tamperscan_fleet::use_worker_threads_only();
     }
     let result = match cli.command {
         Command::Audit(args) => audit_cmd::run(&args.dir, &args.output),

@@ -332,6 +332,126 @@ fn boot_commands_refuse_garbage_and_flag_edited_logs() {
 }
 
 #[test]
+fn boot_replay_reads_tdx_ccel_logs_their_acpi_table_and_cel_json() {
+    use tamperscan_tcg::{writer::LogWriter, AlgId, EventType};
+    let dir = tempfile::tempdir().unwrap();
+    // A CC event log as sysfs exports it: the log area, 0xFF after the last event.
+    let mut log = LogWriter::cc_sha384()
+        .cc_event(1, EventType::EV_EFI_HANDOFF_TABLES2, b"td hob")
+        .cc_event(2, EventType::EV_SEPARATOR, &[0; 4])
+        .bytes;
+    log.resize(4096, 0xff);
+    let log_path = dir.path().join("CCEL.data");
+    fs::write(&log_path, &log).unwrap();
+    // Its ACPI table, declaring a log area smaller than the file given.
+    let mut table = b"CCEL".to_vec();
+    table.extend_from_slice(&56u32.to_le_bytes());
+    table.extend_from_slice(&[1, 0]);
+    table.extend_from_slice(b"TSTOEMTSTTABLE");
+    table.extend_from_slice(&[0; 12]);
+    table.extend_from_slice(&[2, 0, 0, 0]);
+    table.extend_from_slice(&2048u64.to_le_bytes());
+    table.extend_from_slice(&0x7f00_0000u64.to_le_bytes());
+    let sum = table.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    table[9] = 0u8.wrapping_sub(sum);
+    let table_path = dir.path().join("CCEL");
+    fs::write(&table_path, &table).unwrap();
+
+    let o = tamperscan(&[
+        "boot",
+        "replay",
+        log_path.to_str().unwrap(),
+        table_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let docs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let extend = |data: &[u8]| {
+        let digest = AlgId::SHA384.hash(&[data]).unwrap();
+        tamperscan_bytes::hex(&AlgId::SHA384.hash(&[&[0u8; 48], &digest]).unwrap())
+    };
+    assert_eq!(docs[0]["format"], "ccel");
+    assert_eq!(docs[0]["rtmrs"]["0"], extend(b"td hob").as_str());
+    assert_eq!(docs[0]["rtmrs"]["1"], extend(&[0; 4]).as_str());
+    assert_eq!(docs[0]["rtmrs"]["3"], "00".repeat(48).as_str());
+    assert_eq!(docs[0]["pcrs"]["sha384"]["1"], extend(b"td hob").as_str());
+    assert_eq!(docs[1]["format"], "ccel-table");
+    assert_eq!(docs[1]["ccel_table"]["cc_type"], "TDX");
+    let issues = docs[0]["issues"].to_string();
+    assert!(issues.contains("2048-byte log area"), "{issues}");
+
+    let o = tamperscan(&[
+        "boot",
+        "events",
+        log_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["events"][1]["mr"], "RTMR0");
+    assert_eq!(doc["events"][2]["mr"], "RTMR1");
+    let o = tamperscan(&["boot", "events", table_path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("ACPI CCEL table, TDX"),
+        "{}",
+        stdout(&o)
+    );
+    table[20] ^= 1;
+    fs::write(&table_path, &table).unwrap();
+    let o = tamperscan(&["boot", "events", table_path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Checksum"), "{}", stderr(&o));
+
+    // The CEL specification's JSON example record, auto-detected.
+    let cel = dir.path().join("log.cel.json");
+    fs::write(&cel, r#"[{"recnum":0,"pcr":6,"digests":[{"hashAlg":"sha256","digest":"d18bf8d221a3a3b08774c8d077328c4b2ca205e4f1618ad4bac2b5786f453bc7"}],"content_type":"pcclient_std","content":{"event_type":"EV_COMPACT_HASH","event_data":"44656c6c20436f6e66696775726174696f6e20496e666f726d6174696f6e2032"}}]"#).unwrap();
+    let o = tamperscan(&["boot", "events", cel.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["format"], "cel-json");
+    assert_eq!(doc["events"][0]["event_type"], "EV_COMPACT_HASH");
+    let o = tamperscan(&["boot", "replay", cel.to_str().unwrap(), "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["pcrs"]["sha256"]["6"].is_string(), "{doc}");
+
+    // `--format cel-json` converts a log; the conversion replays to the same registers.
+    let o = tamperscan(&[
+        "boot",
+        "events",
+        log_path.to_str().unwrap(),
+        "--format",
+        "cel-json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let converted = dir.path().join("converted.cel.json");
+    fs::write(&converted, &o.stdout).unwrap();
+    let o = tamperscan(&[
+        "boot",
+        "replay",
+        converted.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["format"], "cel-json");
+    assert_eq!(doc["pcrs"]["sha384"]["1"], extend(b"td hob").as_str());
+    assert_eq!(doc["pcrs"]["sha384"]["2"], extend(&[0; 4]).as_str());
+    let o = tamperscan(&[
+        "boot",
+        "events",
+        table_path.to_str().unwrap(),
+        "--format",
+        "cel-json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("holds no events"), "{}", stderr(&o));
+}
+
+#[test]
 fn boot_verify_checks_real_and_demo_quotes() {
     let Some(data) = tamperscan_testdata::data_dir() else {
         return;

@@ -6,6 +6,9 @@
 //! firmware blobs), PCR 2 (option ROMs and drivers from add-in devices) and PCR 7 (Secure Boot
 //! policy). PCR 1 carries per-machine data (SMBIOS tables with serial numbers, boot entries with
 //! MAC addresses) and PCRs 4-14 the operating system's choices, so they are not compared.
+//! In a TDX CC event log the index is a measurement register, and siblings are compared on
+//! RTMR0 (the TD firmware's configuration and Secure Boot policy); RTMR1 and RTMR2 hold the
+//! OS loader, kernel and command line.
 
 use crate::consensus::Consensus;
 use crate::engine::Detector;
@@ -43,7 +46,23 @@ fn finding(host: &Host, path: &str, kind: &str, severity: Severity, summary: Str
 }
 
 fn event_label(e: &BootEvent) -> String {
-    format!("PCR{} {} '{}'", e.pcr, e.event_type, e.description)
+    format!("{} {} '{}'", register(e), e.event_type, e.description)
+}
+
+/// `PCR7`, or for a host whose log is a CC event log the register (`RTMR0`).
+fn slot_register(summary: &BootSummary, index: u32) -> String {
+    match tamperscan_tcg::ccel::mr_name(index).filter(|_| summary.format == "ccel") {
+        Some(mr) => mr.to_string(),
+        None => format!("PCR{index}"),
+    }
+}
+
+/// `PCR7`, or the measurement register of a CC event log's event (`RTMR0`).
+fn register(e: &BootEvent) -> String {
+    match e.mr {
+        Some(mr) => mr.to_string(),
+        None => format!("PCR{}", e.pcr),
+    }
 }
 
 /// Findings about a host's TPM quote.
@@ -177,7 +196,7 @@ fn slots(summary: &BootSummary) -> BTreeMap<Slot, &BootEvent> {
     for e in summary
         .events
         .iter()
-        .filter(|e| CONSENSUS_PCRS.contains(&e.pcr))
+        .filter(|e| summary.compared.contains(&e.pcr))
     {
         let n = ordinals.entry((e.pcr, e.event_type)).or_insert(0);
         out.insert((e.pcr, e.event_type, *n), e);
@@ -190,90 +209,105 @@ fn slots(summary: &BootSummary) -> BTreeMap<Slot, &BootEvent> {
 type HostBoot<'f> = (&'f Host, &'f str, BTreeMap<Slot, &'f BootEvent>);
 
 fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
+    // Each host's comparable events, built in parallel; the first parsed log of a host stands
+    // for its boot. Grouped by model in host order, then the models are judged in parallel.
+    let boots: Vec<(&str, HostBoot<'_>)> = fleet
+        .hosts
+        .par_iter()
+        .filter_map(|host| {
+            let (model, _) = host.config.model.as_ref()?;
+            let (path, summary) = first_parsed(&host.boot_logs)?;
+            Some((model.as_str(), (host, path, slots(summary))))
+        })
+        .collect();
     let mut by_model: BTreeMap<&str, Vec<HostBoot<'_>>> = BTreeMap::new();
-    for host in &fleet.hosts {
-        let Some((model, _)) = &host.config.model else {
+    for (model, boot) in boots {
+        by_model.entry(model).or_default().push(boot);
+    }
+    by_model
+        .into_par_iter()
+        .flat_map_iter(|(model, hosts)| model_sibling_findings(model, &hosts))
+        .collect()
+}
+
+/// [`sibling_findings`] for the hosts of one model.
+fn model_sibling_findings(model: &str, hosts: &[HostBoot<'_>]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let all: BTreeSet<&Slot> = hosts.iter().flat_map(|(_, _, s)| s.keys()).collect();
+    for slot in all {
+        // Most slots are measured alike by every sibling: no outlier, so no need to group
+        // (and clone and sort) thousands of host ids.
+        let mut values = hosts.iter().map(|(_, _, s)| s.get(slot).map(|e| &e.digest));
+        let first = values.next().flatten();
+        if first.is_some() && values.all(|v| v == first) {
+            continue;
+        }
+        let consensus = Consensus::of(
+            hosts
+                .iter()
+                .map(|(h, _, s)| (&h.id, s.get(slot).map(|e| &e.digest))),
+        );
+        let Some((majority, agree)) = consensus.majority() else {
             continue;
         };
-        // The first parsed log of a host stands for its boot.
-        if let Some((path, summary)) = first_parsed(&host.boot_logs) {
-            by_model
-                .entry(model.as_str())
-                .or_default()
-                .push((host, path, slots(summary)));
+        let outliers = consensus.outliers();
+        if outliers.is_empty() {
+            continue;
         }
-    }
-    let mut out = Vec::new();
-    for (model, hosts) in by_model {
-        let all: BTreeSet<&Slot> = hosts.iter().flat_map(|(_, _, s)| s.keys()).collect();
-        for slot in all {
-            let consensus = Consensus::of(
-                hosts
-                    .iter()
-                    .map(|(h, _, s)| (&h.id, s.get(slot).map(|e| &e.digest))),
-            );
-            let Some((majority, agree)) = consensus.majority() else {
+        let majority_event = hosts
+            .iter()
+            .find_map(|(_, _, s)| s.get(slot).filter(|e| Some(&e.digest) == *majority));
+        for outlier in outliers {
+            let Some((host, path, mine)) = hosts.iter().find(|(h, _, _)| &h.id == outlier.host)
+            else {
                 continue;
             };
-            let outliers = consensus.outliers();
-            if outliers.is_empty() {
-                continue;
-            }
-            let majority_event = hosts
-                .iter()
-                .find_map(|(_, _, s)| s.get(slot).filter(|e| Some(&e.digest) == *majority));
-            for outlier in outliers {
-                let Some((host, path, mine)) = hosts.iter().find(|(h, _, _)| &h.id == outlier.host)
-                else {
-                    continue;
-                };
-                let (kind, severity, summary, location) = match (mine.get(slot), majority_event) {
-                    (Some(e), Some(theirs)) => (
-                        "boot.event_differs_from_siblings",
-                        Severity::High,
-                        format!("{} {}", event_label(e), outlier.describe()),
-                        format!(
-                            "event {} at offset {}; siblings measure '{}'",
-                            e.index, e.offset, theirs.description
-                        ),
+            let (kind, severity, summary, location) = match (mine.get(slot), majority_event) {
+                (Some(e), Some(theirs)) => (
+                    "boot.event_differs_from_siblings",
+                    Severity::High,
+                    format!("{} {}", event_label(e), outlier.describe()),
+                    format!(
+                        "event {} at offset {}; siblings measure '{}'",
+                        e.index, e.offset, theirs.description
                     ),
-                    (Some(e), None) => (
-                        "boot.event_added_vs_siblings",
-                        Severity::High,
-                        format!(
-                            "{} is measured here but by none of {} of {} siblings",
-                            event_label(e),
-                            outlier.differs_from,
-                            outlier.siblings
-                        ),
-                        format!("event {} at offset {}", e.index, e.offset),
+                ),
+                (Some(e), None) => (
+                    "boot.event_added_vs_siblings",
+                    Severity::High,
+                    format!(
+                        "{} is measured here but by none of {} of {} siblings",
+                        event_label(e),
+                        outlier.differs_from,
+                        outlier.siblings
                     ),
-                    (None, Some(theirs)) => (
-                        "boot.event_missing_vs_siblings",
-                        Severity::Medium,
-                        format!(
-                            "{} is missing here, while {agree} of {} siblings measure it",
-                            event_label(theirs),
-                            outlier.siblings
-                        ),
-                        format!("PCR{} {} #{}", slot.0, slot.1, slot.2 + 1),
+                    format!("event {} at offset {}", e.index, e.offset),
+                ),
+                (None, Some(theirs)) => (
+                    "boot.event_missing_vs_siblings",
+                    Severity::Medium,
+                    format!(
+                        "{} is missing here, while {agree} of {} siblings measure it",
+                        event_label(theirs),
+                        outlier.siblings
                     ),
-                    (None, None) => continue,
-                };
-                let mut f = finding(host, path, kind, severity, summary);
-                f.expected = Some(majority.map_or("absent".into(), digest_text));
-                f.observed = Some(
-                    mine.get(slot)
-                        .map_or("absent".into(), |e| digest_text(&e.digest)),
-                );
-                f.location.at = location;
-                f.reference = Reference::Consensus {
-                    model: model.to_string(),
-                    agree,
-                    total: consensus.total(),
-                };
-                out.push(f);
-            }
+                    format!("{} {} #{}", register(theirs), slot.1, slot.2 + 1),
+                ),
+                (None, None) => continue,
+            };
+            let mut f = finding(host, path, kind, severity, summary);
+            f.expected = Some(majority.map_or("absent".into(), digest_text));
+            f.observed = Some(
+                mine.get(slot)
+                    .map_or("absent".into(), |e| digest_text(&e.digest)),
+            );
+            f.location.at = location;
+            f.reference = Reference::Consensus {
+                model: model.to_string(),
+                agree,
+                total: consensus.total(),
+            };
+            out.push(f);
         }
     }
     out
@@ -281,8 +315,9 @@ fn sibling_findings(fleet: &Fleet) -> Vec<Finding> {
 
 /// Findings against the model's `boot/reference.toml`.
 fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
-    // Each model's expected events, keyed like a host's slots: built once, not per host.
-    let expected_by_model: BTreeMap<&str, BTreeMap<Slot, &ReferenceEvent>> = fleet
+    // Each model's expected events, keyed like a host's slots, with their allowed digests
+    // decoded to bytes: built once, not per host, so hosts are compared without text.
+    let expected_by_model: BTreeMap<&str, BTreeMap<Slot, Expected<'_>>> = fleet
         .models
         .iter()
         .filter_map(|(name, m)| {
@@ -291,7 +326,9 @@ fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
                 .events
                 .iter()
                 .filter_map(|e| {
-                    EventType::from_name(&e.event_type).map(|t| ((e.pcr, t, e.ordinal), e))
+                    let allowed = e.digests.iter().filter_map(|d| decode_digest(d)).collect();
+                    EventType::from_name(&e.event_type)
+                        .map(|t| ((e.pcr, t, e.ordinal), Expected { event: e, allowed }))
                 })
                 .collect();
             Some((name.as_str(), slots))
@@ -312,15 +349,17 @@ fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
             };
             let by_reference = |f: &mut Finding| f.reference = Reference::Learned { path: ref_path.clone() };
             let mine = slots(summary);
-            for (slot, want) in expected {
+            for (slot, Expected { event: want, allowed }) in expected {
                 match mine.get(slot) {
                     Some(e) => {
+                        // Compared as bytes, in the bank of the host's strongest digest.
+                        let mut same_bank = allowed.iter().filter(|(a, _)| *a == e.digest.0).peekable();
+                        if same_bank.peek().is_none() || same_bank.any(|(_, d)| *d == e.digest.1) {
+                            continue;
+                        }
                         let text = digest_text(&e.digest);
                         let bank = format!("{}:", e.digest.0);
                         let comparable: Vec<&String> = want.digests.iter().filter(|d| d.starts_with(&bank)).collect();
-                        if comparable.is_empty() || comparable.iter().any(|d| d.eq_ignore_ascii_case(&text)) {
-                            continue;
-                        }
                         let mut f = finding(
                             host,
                             log_path,
@@ -340,7 +379,7 @@ fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
                             log_path,
                             "boot.event_missing_vs_reference",
                             Severity::Medium,
-                            format!("PCR{} {} #{} ('{}') is in the model's reference but not in this log", slot.0, slot.1, slot.2 + 1, want.description),
+                            format!("{} {} #{} ('{}') is in the model's reference but not in this log", slot_register(summary, slot.0), slot.1, slot.2 + 1, want.description),
                         );
                         f.expected = want.digests.first().cloned();
                         f.observed = Some("absent".into());
@@ -403,6 +442,22 @@ fn reference_findings(fleet: &Fleet) -> Vec<Finding> {
             out
         })
         .collect()
+}
+
+/// A reference event with its allowed digests decoded.
+struct Expected<'a> {
+    event: &'a ReferenceEvent,
+    allowed: Vec<(AlgId, Vec<u8>)>,
+}
+
+/// `bank:hex` as the reference writes it (the bank as [`AlgId`] prints it), decoded.
+fn decode_digest(text: &str) -> Option<(AlgId, Vec<u8>)> {
+    let (bank, digest) = text.split_once(':')?;
+    let alg = AlgId::from_name(bank).or_else(|| {
+        let value = bank.strip_prefix("alg_0x")?;
+        u16::from_str_radix(value, 16).ok().map(AlgId)
+    })?;
+    Some((alg, tamperscan_bytes::unhex(digest)?))
 }
 
 /// Learns a boot reference from `hosts` (those the operator marked known-good): every event of

@@ -23,4 +23,7 @@ pub mod observe;
 pub use config::{parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig, ModelConfig};
 pub use error::{FleetError, LoadError};
 pub use layout::{classify, Slot};
-pub use load::{load, read_evidence, Fleet, Host, Model, Note, BOOT_REFERENCE, CONFIG_SIZE_LIMIT};
+pub use load::{
+    load, read_evidence, use_worker_threads_only, Fleet, Host, Model, Note, BOOT_REFERENCE,
+    CONFIG_SIZE_LIMIT,
+};

@@ -270,10 +270,17 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
     // Scanning host directories (host.toml and the file walk) is independent per host: in
     // parallel, then ids are checked for uniqueness in directory order.
     let host_dirs = sorted_dirs(root, "hosts", &mut notes, &mut errors);
-    let scanned: Vec<ScannedHost> = host_dirs
-        .par_iter()
-        .map(|dir| scan_host(root, dir))
-        .collect();
+    let io = io_pool();
+    let scan = || -> Vec<ScannedHost> {
+        host_dirs
+            .par_iter()
+            .map(|dir| scan_host(root, dir))
+            .collect()
+    };
+    let scanned = match &io {
+        Some(pool) => pool.install(scan),
+        None => scan(),
+    };
     let mut hosts = Vec::with_capacity(scanned.len());
     let mut host_files = Vec::with_capacity(scanned.len());
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
@@ -324,39 +331,45 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             ))
         })
         .collect();
-    hosts
-        .par_iter_mut()
-        .zip(host_files.into_par_iter())
-        .for_each(|(host, files)| {
-            let mut quote = crate::observe::QuoteParts::default();
-            let mut inventory = crate::inventory::InventoryParts::default();
-            let model = host.config.model.as_ref().map(|(m, _)| m.as_str());
-            let forbidden = model
-                .and_then(|m| forbidden.get(m))
-                .unwrap_or(&no_forbidden);
-            for f in &files {
-                let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
-                if let (Some(bytes), EvidenceStatus::Read) = (bytes, &item.status) {
-                    observe(
-                        host,
-                        &mut quote,
-                        &mut inventory,
-                        &item,
-                        bytes,
-                        forbidden,
-                        &analyser,
-                    );
+    let read_hosts = || {
+        hosts
+            .par_iter_mut()
+            .zip(host_files.into_par_iter())
+            .for_each(|(host, files)| {
+                let mut quote = crate::observe::QuoteParts::default();
+                let mut inventory = crate::inventory::InventoryParts::default();
+                let model = host.config.model.as_ref().map(|(m, _)| m.as_str());
+                let forbidden = model
+                    .and_then(|m| forbidden.get(m))
+                    .unwrap_or(&no_forbidden);
+                for f in &files {
+                    let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
+                    if let (Some(bytes), EvidenceStatus::Read) = (bytes, &item.status) {
+                        observe(
+                            host,
+                            &mut quote,
+                            &mut inventory,
+                            &item,
+                            bytes,
+                            forbidden,
+                            &analyser,
+                        );
+                    }
+                    host.evidence.push(item);
                 }
-                host.evidence.push(item);
-            }
-            host.inventory = inventory.finish();
-            host.boot_logs.sort_by(|a, b| a.path.cmp(&b.path));
-            host.quote = quote.verify(&host.boot_logs, host.config.quote_nonce.as_deref());
-            host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
-            host.firmware.sort_by(|a, b| a.path.cmp(&b.path));
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            progress(n, total);
-        });
+                host.inventory = inventory.finish();
+                host.boot_logs.sort_by(|a, b| a.path.cmp(&b.path));
+                host.quote = quote.verify(&host.boot_logs, host.config.quote_nonce.as_deref());
+                host.evidence.sort_by(|a, b| a.path.cmp(&b.path));
+                host.firmware.sort_by(|a, b| a.path.cmp(&b.path));
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(n, total);
+            })
+    };
+    match &io {
+        Some(pool) => pool.install(read_hosts),
+        None => read_hosts(),
+    }
     for (name, files) in model_files {
         if let Some(model) = models.get_mut(&name) {
             let read: Vec<(EvidenceItem, Option<crate::firmware::FirmwareImage>)> = files
@@ -437,6 +450,34 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
         notes,
         network: network.and_then(Result::ok),
     })
+}
+
+/// How many reading threads per worker thread the host stages use.
+const IO_THREADS_PER_WORKER: usize = 4;
+
+/// Set when the user fixed the number of threads (`-j`): reading then stays on the workers.
+static WORKERS_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Keeps every stage of [`load`] on the worker threads (rayon's global pool), for a user who
+/// limited them: no extra reading threads are started.
+pub fn use_worker_threads_only() {
+    WORKERS_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Reading hosts waits on the file system (directory lookups, files not in the page cache):
+/// the host stages run on a pool with more threads than the workers (`-j`) so that a thread
+/// waiting for the disk does not leave a core idle. `None` when no pool can be started (the
+/// stages then run on the workers).
+fn io_pool() -> Option<rayon::ThreadPool> {
+    if WORKERS_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    let threads = rayon::current_num_threads().saturating_mul(IO_THREADS_PER_WORKER);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("tamperscan-read-{i}"))
+        .build()
+        .ok()
 }
 
 /// A host with its evidence files still to read, or the configuration errors of its directory.

@@ -3,12 +3,20 @@
 
 use std::collections::BTreeSet;
 use tamperscan_bytes::hex;
-use tamperscan_tcg::{check_digests, event_data, parse, replay, AlgId, EventType, LogFormat, Pcrs};
+use tamperscan_tcg::{
+    check_digests, decode, event_data, replay, AlgId, EventType, LogFormat, Pcrs,
+};
 
 /// The PCRs whose events are kept for comparison with siblings: those the platform firmware
 /// alone decides (0: S-CRTM and firmware blobs, 2: add-in device code, 7: Secure Boot policy).
 /// PCR 1 holds per-machine data and PCRs 4 and up the operating system's choices.
 pub const CONSENSUS_PCRS: [u32; 3] = [0, 2, 7];
+
+/// The same for a TDX CC event log (CCEL), whose index is a measurement register: 1 (RTMR0)
+/// holds what the TD firmware measures of its configuration and Secure Boot policy (PCRs 1
+/// and 7 on a TPM); 2 and 3 (RTMR1, RTMR2) hold the OS loader, kernel and command line, each
+/// host's own choice.
+pub const CC_CONSENSUS_MRS: [u32; 1] = [1];
 
 /// One TCG event log of a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +36,17 @@ pub fn first_parsed(logs: &[BootLog]) -> Option<(&str, &BootSummary)> {
 /// What a parsed event log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BootSummary {
-    /// `sha1` or `crypto-agile`.
+    /// The log format's name (`sha1`, `crypto-agile`, `cel-tlv`, `cel-json`, `ccel`).
     pub format: &'static str,
     /// How many events the log holds (the header included).
     pub event_count: usize,
     /// The events detectors look at: those of [`CONSENSUS_PCRS`] and those whose digest does
     /// not match their data. Keeping only these keeps a 100,000-host fleet in memory.
     pub events: Vec<BootEvent>,
-    /// Replayed PCRs.
+    /// The indices whose events are kept and compared with siblings: [`CONSENSUS_PCRS`], or
+    /// [`CC_CONSENSUS_MRS`] for a CC event log.
+    pub compared: &'static [u32],
+    /// Replayed PCRs (for a CC event log: the sha384 bank keyed by the log's own index).
     pub pcrs: Pcrs,
     /// Events whose digest is not the hash of their data.
     pub digest_mismatches: Vec<BootDigestMismatch>,
@@ -54,8 +65,10 @@ pub struct BootEvent {
     pub index: usize,
     /// Offset in the log.
     pub offset: u64,
-    /// PCR index.
+    /// PCR index (in a CC event log, the measurement register index: 1 = RTMR0).
     pub pcr: u32,
+    /// In a CC event log, the register's name (`RTMR0`..`RTMR3`); `None` for a PCR.
+    pub mr: Option<&'static str>,
     /// The event type.
     pub event_type: EventType,
     /// The strongest digest the event carries, the one siblings are compared on.
@@ -80,93 +93,107 @@ pub struct BootDigestMismatch {
 /// Parses, replays and checks one log; `forbidden` holds `bank:hex` digests that must never
 /// be measured (from the model's reference).
 pub fn boot_log(path: &str, bytes: &[u8], forbidden: &BTreeSet<String>) -> BootLog {
-    let parsed = parse(bytes).map_err(|e| e.to_string()).map(|log| {
-        let strongest = [
-            AlgId::SHA512,
-            AlgId::SHA384,
-            AlgId::SHA256,
-            AlgId::SM3_256,
-            AlgId::SHA1,
-        ];
-        let mismatches = check_digests(&log);
-        let edited: BTreeSet<usize> = mismatches.iter().map(|m| m.event).collect();
-        let skip = usize::from(log.spec_id.is_some());
-        let events = log
-            .events
-            .iter()
-            .skip(skip)
-            .filter(|e| CONSENSUS_PCRS.contains(&e.pcr) || edited.contains(&e.index))
-            .map(|e| {
-                let digest = strongest
-                    .iter()
-                    .find_map(|a| e.digest(*a).map(|d| (*a, d.to_vec())))
-                    .or_else(|| e.digests.first().map(|(a, d)| (*a, d.to_vec())))
-                    .unwrap_or((AlgId::SHA1, Vec::new()));
-                BootEvent {
-                    index: e.index,
-                    offset: e.offset,
-                    pcr: e.pcr,
-                    event_type: e.event_type,
-                    digest,
-                    description: event_data::describe(e),
-                }
-            })
-            .collect();
-        let (pcrs, _issues) = replay(&log);
-        let secure_boot = log
-            .events
-            .iter()
-            .filter(|e| e.pcr == 7 && e.event_type == EventType::EV_EFI_VARIABLE_DRIVER_CONFIG)
-            .filter_map(|e| event_data::variable(e.data, e.data_offset).ok())
-            .find(|v| v.name == "SecureBoot" && v.guid == event_data::EFI_GLOBAL_VARIABLE)
-            .map(|v| v.data == [1]);
-        // Only hash-to-text what a reference forbids at all: most models list nothing.
-        let forbidden_hits = log
-            .events
-            .iter()
-            .skip(skip)
-            .filter(|_| !forbidden.is_empty())
-            .filter_map(|e| {
-                let (alg, d) = e
-                    .digests
-                    .iter()
-                    .find(|(a, d)| forbidden.contains(&format!("{}:{}", a.name(), hex(d))))?;
-                Some(BootEvent {
-                    index: e.index,
-                    offset: e.offset,
-                    pcr: e.pcr,
-                    event_type: e.event_type,
-                    digest: (*alg, d.to_vec()),
-                    description: event_data::describe(e),
+    // CEL-JSON logs decode their hex values here; binary logs are borrowed from `bytes`.
+    let mut scratch = Vec::new();
+    let parsed = decode(bytes, &mut scratch)
+        .map_err(|e| e.to_string())
+        .map(|log| {
+            let strongest = [
+                AlgId::SHA512,
+                AlgId::SHA384,
+                AlgId::SHA256,
+                AlgId::SM3_256,
+                AlgId::SHA1,
+            ];
+            let mismatches = check_digests(&log);
+            let edited: BTreeSet<usize> = mismatches.iter().map(|m| m.event).collect();
+            let skip = usize::from(log.spec_id.is_some());
+            let cc = log.format == LogFormat::Ccel;
+            let compared: &'static [u32] = if cc {
+                &CC_CONSENSUS_MRS
+            } else {
+                &CONSENSUS_PCRS
+            };
+            let mr = |index: u32| cc.then(|| tamperscan_tcg::ccel::mr_name(index)).flatten();
+            // The SecureBoot variable is measured into PCR 7, or RTMR0 in a CC event log.
+            let secure_boot_index = if cc { 1 } else { 7 };
+            let events = log
+                .events
+                .iter()
+                .skip(skip)
+                .filter(|e| compared.contains(&e.pcr) || edited.contains(&e.index))
+                .map(|e| {
+                    let digest = strongest
+                        .iter()
+                        .find_map(|a| e.digest(*a).map(|d| (*a, d.to_vec())))
+                        .or_else(|| e.digests.first().map(|(a, d)| (*a, d.to_vec())))
+                        .unwrap_or((AlgId::SHA1, Vec::new()));
+                    BootEvent {
+                        index: e.index,
+                        offset: e.offset,
+                        pcr: e.pcr,
+                        mr: mr(e.pcr),
+                        event_type: e.event_type,
+                        digest,
+                        description: event_data::describe(e),
+                    }
                 })
-            })
-            .collect();
-        BootSummary {
-            secure_boot,
-            forbidden_hits,
-            format: match log.format {
-                LogFormat::Sha1 => "sha1",
-                LogFormat::CryptoAgile => "crypto-agile",
-                LogFormat::CelTlv => "cel-tlv",
-            },
-            event_count: log.events.len(),
-            events,
-            pcrs,
-            digest_mismatches: mismatches
-                .into_iter()
-                .map(|m| BootDigestMismatch {
-                    event: m.event,
-                    bank: m.alg.name(),
-                    recorded: hex(&m.recorded),
-                    computed: hex(&m.computed),
+                .collect();
+            let (pcrs, _issues) = replay(&log);
+            let secure_boot = log
+                .events
+                .iter()
+                .filter(|e| {
+                    e.pcr == secure_boot_index
+                        && e.event_type == EventType::EV_EFI_VARIABLE_DRIVER_CONFIG
                 })
-                .collect(),
-            trailing_garbage: log
-                .trailing
-                .filter(|t| t.byte.is_none())
-                .map(|t| (t.offset, t.len)),
-        }
-    });
+                .filter_map(|e| event_data::variable(e.data, e.data_offset).ok())
+                .find(|v| v.name == "SecureBoot" && v.guid == event_data::EFI_GLOBAL_VARIABLE)
+                .map(|v| v.data == [1]);
+            // Only hash-to-text what a reference forbids at all: most models list nothing.
+            let forbidden_hits =
+                log.events
+                    .iter()
+                    .skip(skip)
+                    .filter(|_| !forbidden.is_empty())
+                    .filter_map(|e| {
+                        let (alg, d) = e.digests.iter().find(|(a, d)| {
+                            forbidden.contains(&format!("{}:{}", a.name(), hex(d)))
+                        })?;
+                        Some(BootEvent {
+                            index: e.index,
+                            offset: e.offset,
+                            pcr: e.pcr,
+                            mr: mr(e.pcr),
+                            event_type: e.event_type,
+                            digest: (*alg, d.to_vec()),
+                            description: event_data::describe(e),
+                        })
+                    })
+                    .collect();
+            BootSummary {
+                compared,
+                secure_boot,
+                forbidden_hits,
+                format: log.format.name(),
+                event_count: log.events.len(),
+                events,
+                pcrs,
+                digest_mismatches: mismatches
+                    .into_iter()
+                    .map(|m| BootDigestMismatch {
+                        event: m.event,
+                        bank: m.alg.name(),
+                        recorded: hex(&m.recorded),
+                        computed: hex(&m.computed),
+                    })
+                    .collect(),
+                trailing_garbage: log
+                    .trailing
+                    .filter(|t| t.byte.is_none())
+                    .map(|t| (t.offset, t.len)),
+            }
+        });
     BootLog {
         path: path.to_string(),
         parsed,
@@ -238,5 +265,41 @@ impl QuoteParts {
             missing,
             verdict,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tamperscan_tcg::writer::{variable_data, LogWriter};
+
+    #[test]
+    fn a_cc_event_log_is_compared_on_rtmr0_and_its_secure_boot_read_there() {
+        let secure_boot = variable_data(event_data::EFI_GLOBAL_VARIABLE, "SecureBoot", &[1]);
+        let mut log = LogWriter::cc_sha384()
+            .cc_event(1, EventType::EV_EFI_HANDOFF_TABLES2, b"td hob")
+            .cc_event(1, EventType::EV_EFI_VARIABLE_DRIVER_CONFIG, &secure_boot)
+            .cc_event(2, EventType::EV_EFI_BOOT_SERVICES_APPLICATION, b"grub")
+            .cc_event(3, EventType::EV_EVENT_TAG, b"cmdline")
+            .bytes;
+        log.resize(log.len() + 512, 0xff);
+        let parsed = boot_log("hosts/h/boot/eventlog.bin", &log, &BTreeSet::new());
+        let summary = parsed.parsed.unwrap();
+        assert_eq!(summary.format, "ccel");
+        assert_eq!(summary.compared, &CC_CONSENSUS_MRS);
+        assert_eq!(summary.events.len(), 2);
+        assert!(summary.events.iter().all(|e| e.mr == Some("RTMR0")));
+        assert_eq!(summary.secure_boot, Some(true));
+        assert!(summary.digest_mismatches.is_empty());
+
+        // A TPM log keeps PCRs 0, 2 and 7 and names no register.
+        let tpm = LogWriter::agile()
+            .event(0, EventType::EV_S_CRTM_VERSION, b"1.0")
+            .event(1, EventType::EV_PLATFORM_CONFIG_FLAGS, b"serial")
+            .bytes;
+        let summary = boot_log("t", &tpm, &BTreeSet::new()).parsed.unwrap();
+        assert_eq!(summary.compared, &CONSENSUS_PCRS);
+        assert_eq!(summary.events.len(), 1);
+        assert_eq!(summary.events[0].mr, None);
     }
 }

@@ -67,12 +67,27 @@ impl AlgId {
 
     /// Hashes the concatenation of `parts`, if this build implements the algorithm.
     pub fn hash(self, parts: &[&[u8]]) -> Option<Vec<u8>> {
-        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+        self.digest(parts).map(|d| d.as_slice().to_vec())
+    }
+
+    /// [`AlgId::hash`] without allocating: the digest is held inline. Replay and digest
+    /// checks hash millions of small inputs in a fleet audit.
+    pub fn digest(self, parts: &[&[u8]]) -> Option<DigestBuf> {
+        fn run<D: Digest>(parts: &[&[u8]]) -> DigestBuf {
             let mut d = D::new();
             for p in parts {
                 d.update(p);
             }
-            d.finalize().to_vec()
+            let out = d.finalize();
+            let mut buf = DigestBuf {
+                bytes: [0; MAX_DIGEST_SIZE],
+                len: 0,
+            };
+            if let Some(dst) = buf.bytes.get_mut(..out.len()) {
+                dst.copy_from_slice(&out);
+                buf.len = out.len();
+            }
+            buf
         }
         Some(match self {
             AlgId::SHA1 => run::<Sha1>(parts),
@@ -82,6 +97,29 @@ impl AlgId {
             AlgId::SM3_256 => run::<sm3::Sm3>(parts),
             _ => return None,
         })
+    }
+}
+
+/// The largest digest this build computes (SHA-512).
+const MAX_DIGEST_SIZE: usize = 64;
+
+/// A digest held inline, as [`AlgId::digest`] returns it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DigestBuf {
+    bytes: [u8; MAX_DIGEST_SIZE],
+    len: usize,
+}
+
+impl DigestBuf {
+    /// The digest's bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for DigestBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&tamperscan_bytes::hex(self.as_slice()))
     }
 }
 

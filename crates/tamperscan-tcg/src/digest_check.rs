@@ -68,11 +68,21 @@ pub fn check_digests(log: &EventLog<'_>) -> Vec<DigestMismatch> {
             continue;
         }
         for &(alg, digest) in &event.digests {
-            let hashes: Vec<Vec<u8>> = forms.iter().filter_map(|f| alg.hash(&[f])).collect();
-            if let Some(first) = hashes.first() {
-                if !hashes.iter().any(|h| h.as_slice() == digest) {
-                    out.push(mismatch(event, alg, digest, first.clone()));
+            // Forms are tried in order and hashing stops at the first that matches.
+            let mut first = None;
+            let mut matched = false;
+            for form in &forms {
+                let Some(h) = alg.digest(&[form]) else {
+                    break;
+                };
+                if h.as_slice() == digest {
+                    matched = true;
+                    break;
                 }
+                first.get_or_insert(h);
+            }
+            if let (false, Some(first)) = (matched, first) {
+                out.push(mismatch(event, alg, digest, first.as_slice().to_vec()));
             }
         }
     }

@@ -22,6 +22,25 @@ pub enum LogFormat {
     CryptoAgile,
     /// The Canonical Event Log in its TLV encoding.
     CelTlv,
+    /// The Canonical Event Log in its JSON encoding (read by [`crate::decode`]).
+    CelJson,
+    /// A confidential-computing event log (TDX CCEL): crypto-agile records with SHA-384
+    /// digests whose index is a CC measurement register (1 to 4 = RTMR0..RTMR3), see
+    /// [`crate::ccel`].
+    Ccel,
+}
+
+impl LogFormat {
+    /// The name used in reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Sha1 => "sha1",
+            LogFormat::CryptoAgile => "crypto-agile",
+            LogFormat::CelTlv => "cel-tlv",
+            LogFormat::CelJson => "cel-json",
+            LogFormat::Ccel => "ccel",
+        }
+    }
 }
 
 /// Bytes after the last event that are not events.
@@ -83,7 +102,7 @@ impl EventLog<'_> {
     pub fn banks(&self) -> Vec<AlgId> {
         match (&self.spec_id, self.format) {
             (Some(spec), _) => spec.algorithms.iter().map(|a| a.alg).collect(),
-            (None, LogFormat::CelTlv) => {
+            (None, LogFormat::CelTlv | LogFormat::CelJson) => {
                 let mut banks: Vec<AlgId> = Vec::new();
                 for (alg, _) in self.events.iter().flat_map(|e| e.digests.iter()) {
                     if !banks.contains(alg) {
@@ -116,6 +135,12 @@ pub fn parse(bytes: &[u8]) -> Result<EventLog<'_>, Error> {
     if crate::cel::looks_like_cel(bytes) {
         return crate::cel::parse_cel(bytes);
     }
+    if crate::cel_json::looks_like_cel_json(bytes) {
+        return Err(r.invalid(
+            "event log",
+            "this is JSON text (a CEL-JSON log?); read it with tamperscan_tcg::decode",
+        ));
+    }
     let first_pcr = r.clone().u32_le("pcrIndex")?;
     if first_pcr >= 24 && first_pcr != u32::MAX {
         return Err(r.invalid(
@@ -136,7 +161,9 @@ pub fn parse(bytes: &[u8]) -> Result<EventLog<'_>, Error> {
             LogFormat::Sha1
         },
         spec_id: None,
-        events: Vec::new(),
+        // Sized from the input (real events average a few hundred bytes) so that a fleet's
+        // logs do not each grow their event list by repeated copying.
+        events: Vec::with_capacity((bytes.len() / 256).clamp(16, 4096)),
         trailing: None,
     };
     if crypto_agile {
@@ -162,6 +189,9 @@ pub fn parse(bytes: &[u8]) -> Result<EventLog<'_>, Error> {
             None => legacy_event(&mut r, index)?,
         };
         log.events.push(event);
+    }
+    if crypto_agile && crate::ccel::looks_like_cc_log(&log) {
+        log.format = LogFormat::Ccel;
     }
     Ok(log)
 }

@@ -1,6 +1,8 @@
 //! TCG measured-boot evidence: event logs in the legacy SHA1 format (`TCG_PCR_EVENT`) and the
 //! crypto-agile format (`TCG_PCR_EVENT2` after a Spec ID Event03 header), the data of the events
-//! people need to read, and PCR replay per the TCG PC Client Platform Firmware Profile (PFP).
+//! people need to read, and PCR replay per the TCG PC Client Platform Firmware Profile (PFP);
+//! the Canonical Event Log (TLV and JSON), TDX CC event logs and their ACPI `CCEL` table, and
+//! TPM 2.0 quotes.
 //!
 //! **Invariant:** no I/O and no panics on any input; every length and count is bounded; errors
 //! carry the absolute offset in the log.
@@ -8,7 +10,9 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 
 mod alg;
+pub mod ccel;
 pub mod cel;
+pub mod cel_json;
 mod digest_check;
 pub mod event_data;
 mod event_log;
@@ -18,7 +22,8 @@ mod replay;
 mod spec_id_event;
 pub mod writer;
 
-pub use alg::AlgId;
+pub use alg::{AlgId, DigestBuf};
+pub use cel_json::decode;
 pub use digest_check::{check_digests, DigestMismatch};
 pub use event_log::{parse, Event, EventLog, LogFormat, Trailing, MAX_EVENTS, MAX_EVENT_SIZE};
 pub use event_type::EventType;

@@ -333,9 +333,8 @@ fn tpm_public(bytes: &[u8]) -> Result<AkPublic, Error> {
 
 /// Whether `sig` over `message` verifies with `ak`.
 pub fn verify_signature(ak: &AkPublic, message: &[u8], sig: &QuoteSignature<'_>) -> bool {
-    let Some(digest) = sig.hash().hash(&[message]) else {
-        return false;
-    };
+    // ring hashes the message itself on its paths; the others verify a prehash.
+    let prehash = || sig.hash().digest(&[message]);
     match (ak, sig) {
         (AkPublic::Rsa(key), QuoteSignature::RsaSsa { hash, sig }) => {
             let scheme = match *hash {
@@ -345,7 +344,7 @@ pub fn verify_signature(ak: &AkPublic, message: &[u8], sig: &QuoteSignature<'_>)
                 AlgId::SHA512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
                 _ => return false,
             };
-            key.verify(scheme, &digest, sig).is_ok()
+            prehash().is_some_and(|d| key.verify(scheme, d.as_slice(), sig).is_ok())
         }
         (AkPublic::Rsa(key), QuoteSignature::RsaPss { hash, sig }) => {
             // TPMs sign PSS with a salt as long as the digest (Part 1, B.7); older ones used
@@ -357,7 +356,7 @@ pub fn verify_signature(ak: &AkPublic, message: &[u8], sig: &QuoteSignature<'_>)
                 AlgId::SHA512 => rsa::Pss::new::<sha2::Sha512>(),
                 _ => return false,
             };
-            key.verify(scheme, &digest, sig).is_ok()
+            prehash().is_some_and(|d| key.verify(scheme, d.as_slice(), sig).is_ok())
         }
         (AkPublic::P256(key), QuoteSignature::Ecdsa { hash, r, s }) => {
             let (Some(r), Some(s)) = (pad::<32>(r), pad::<32>(s)) else {
@@ -376,8 +375,11 @@ pub fn verify_signature(ak: &AkPublic, message: &[u8], sig: &QuoteSignature<'_>)
                 return ring_key.verify(message, &sig).is_ok();
             }
             use p256::ecdsa::signature::hazmat::PrehashVerifier;
+            let Some(digest) = prehash() else {
+                return false;
+            };
             p256::ecdsa::Signature::from_scalars(r, s)
-                .is_ok_and(|sig| key.verify_prehash(&digest, &sig).is_ok())
+                .is_ok_and(|sig| key.verify_prehash(digest.as_slice(), &sig).is_ok())
         }
         (AkPublic::P384(key), QuoteSignature::Ecdsa { hash, r, s }) => {
             let (Some(r), Some(s)) = (pad::<48>(r), pad::<48>(s)) else {
@@ -393,8 +395,11 @@ pub fn verify_signature(ak: &AkPublic, message: &[u8], sig: &QuoteSignature<'_>)
                 return ring_key.verify(message, &sig).is_ok();
             }
             use p384::ecdsa::signature::hazmat::PrehashVerifier;
+            let Some(digest) = prehash() else {
+                return false;
+            };
             p384::ecdsa::Signature::from_scalars(r, s)
-                .is_ok_and(|sig| key.verify_prehash(&digest, &sig).is_ok())
+                .is_ok_and(|sig| key.verify_prehash(digest.as_slice(), &sig).is_ok())
         }
         _ => false,
     }

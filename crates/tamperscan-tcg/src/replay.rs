@@ -103,8 +103,9 @@ pub fn replay(log: &EventLog<'_>) -> (Pcrs, Vec<ReplayIssue>) {
                 }
                 start
             });
-            if let Some(next) = alg.hash(&[current, digest]) {
-                *current = next;
+            if let Some(next) = alg.digest(&[current, digest]) {
+                current.clear();
+                current.extend_from_slice(next.as_slice());
             }
         }
     }

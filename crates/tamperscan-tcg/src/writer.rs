@@ -1,4 +1,4 @@
-//! Writing crypto-agile event logs (sha1 and sha256 banks) event by event: the structures of
+//! Writing crypto-agile event logs (sha1 and sha256 banks, or SHA-384 CC event logs) event by event: the structures of
 //! the PC Client PFP, byte by byte. Tests and the synthetic demo fleet use it; nothing here is
 //! meant to pass for a real platform's log.
 
@@ -11,16 +11,30 @@ use crate::spec_id_event::SPEC_ID_EVENT03;
 pub struct LogWriter {
     /// The log so far.
     pub bytes: Vec<u8>,
+    /// The banks every event gets a digest in, in header order.
+    banks: Vec<AlgId>,
 }
 
 impl LogWriter {
     /// A log holding only its Spec ID Event03 header (banks sha1 and sha256).
     pub fn agile() -> LogWriter {
+        LogWriter::with_banks(&[AlgId::SHA1, AlgId::SHA256])
+    }
+
+    /// A confidential-computing event log as TDX firmware writes it: a Spec ID Event03 header
+    /// naming only SHA-384; events go to CC measurement registers (1 to 4 = RTMR0..RTMR3).
+    pub fn cc_sha384() -> LogWriter {
+        LogWriter::with_banks(&[AlgId::SHA384])
+    }
+
+    /// A log holding only its Spec ID Event03 header naming `banks` (each must be a hash this
+    /// build computes).
+    pub fn with_banks(banks: &[AlgId]) -> LogWriter {
         let mut spec = SPEC_ID_EVENT03.to_vec();
         spec.extend_from_slice(&0u32.to_le_bytes()); // platformClass: client
         spec.extend_from_slice(&[0, 2, 0, 2]); // minor 0, major 2, errata 0, uintnSize 2
-        spec.extend_from_slice(&2u32.to_le_bytes());
-        for alg in [AlgId::SHA1, AlgId::SHA256] {
+        spec.extend_from_slice(&(banks.len() as u32).to_le_bytes());
+        for alg in banks {
             spec.extend_from_slice(&alg.0.to_le_bytes());
             let size = alg.digest_size().map_or(0, |s| s as u16);
             spec.extend_from_slice(&size.to_le_bytes());
@@ -32,7 +46,10 @@ impl LogWriter {
         bytes.extend_from_slice(&[0; 20]);
         bytes.extend_from_slice(&(spec.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&spec);
-        LogWriter { bytes }
+        LogWriter {
+            bytes,
+            banks: banks.to_vec(),
+        }
     }
 
     /// Appends an event whose digests are the hash of its data.
@@ -40,22 +57,45 @@ impl LogWriter {
         self.event_measuring(pcr, ty, data, data)
     }
 
+    /// Appends an event of a CC event log: `mr` is the CC measurement register index (1 to 4
+    /// for RTMR0..RTMR3); the digests are the hash of `data`.
+    pub fn cc_event(self, mr: u32, ty: EventType, data: &[u8]) -> LogWriter {
+        self.event_measuring(mr, ty, data, data)
+    }
+
     /// Appends an event whose digests are the hash of `measured` (an image or firmware region
     /// that is not in the log) and whose data is `data`.
     pub fn event_measuring(
-        mut self,
+        self,
         pcr: u32,
         ty: EventType,
         data: &[u8],
         measured: &[u8],
     ) -> LogWriter {
+        let digests: Vec<(AlgId, Vec<u8>)> = self
+            .banks
+            .iter()
+            .map(|alg| (*alg, alg.hash(&[measured]).unwrap_or_default()))
+            .collect();
+        self.event_with_digests(pcr, ty, data, &digests)
+    }
+
+    /// Appends an event with the digests given as they are (one per bank, recorded by a real
+    /// platform; or wrong on purpose in tests).
+    pub fn event_with_digests(
+        mut self,
+        pcr: u32,
+        ty: EventType,
+        data: &[u8],
+        digests: &[(AlgId, Vec<u8>)],
+    ) -> LogWriter {
         self.bytes.extend_from_slice(&pcr.to_le_bytes());
         self.bytes.extend_from_slice(&ty.0.to_le_bytes());
-        self.bytes.extend_from_slice(&2u32.to_le_bytes());
-        for alg in [AlgId::SHA1, AlgId::SHA256] {
+        self.bytes
+            .extend_from_slice(&(digests.len() as u32).to_le_bytes());
+        for (alg, digest) in digests {
             self.bytes.extend_from_slice(&alg.0.to_le_bytes());
-            self.bytes
-                .extend_from_slice(&alg.hash(&[measured]).unwrap_or_default());
+            self.bytes.extend_from_slice(digest);
         }
         self.bytes
             .extend_from_slice(&(data.len() as u32).to_le_bytes());

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
-use tamperscan_tcg::{check_digests, event_data, parse, replay, AlgId};
+use tamperscan_tcg::{check_digests, decode, event_data, parse, replay, AlgId};
 use tamperscan_testdata::{data_dir, files_under};
 
 struct Case {
@@ -93,6 +93,36 @@ fn every_log_replays_to_its_expected_pcrs_in_every_bank() {
         }
     }
     assert!(compared >= 400, "compared only {compared} PCR values");
+}
+
+#[test]
+fn every_real_log_converted_to_cel_json_reads_back_to_the_same_events_and_pcrs() {
+    let mut converted = 0;
+    for case in cases() {
+        let bytes = fs::read(&case.log).unwrap();
+        let Ok(log) = parse(&bytes) else {
+            continue; // must-fail cases are covered above
+        };
+        let json = tamperscan_tcg::cel_json::to_cel_json(&log);
+        let mut scratch = Vec::new();
+        let back = decode(json.as_bytes(), &mut scratch)
+            .unwrap_or_else(|e| panic!("{}: CEL-JSON of it: {e}", case.log.display()));
+        assert_eq!(back.events.len(), log.events.len(), "{}", case.log.display());
+        for (a, b) in log.events.iter().zip(&back.events) {
+            assert_eq!(
+                (a.pcr, a.event_type, a.data, &a.digests),
+                (b.pcr, b.event_type, b.data, &b.digests),
+                "{} event {}",
+                case.log.display(),
+                a.index
+            );
+        }
+        assert_eq!(replay(&log).0, replay(&back).0, "{}", case.log.display());
+        converted += 1;
+    }
+    if data_dir().is_some() {
+        assert!(converted >= 20, "converted only {converted} logs");
+    }
 }
 
 #[test]
