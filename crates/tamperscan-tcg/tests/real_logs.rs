@@ -107,7 +107,12 @@ fn every_real_log_converted_to_cel_json_reads_back_to_the_same_events_and_pcrs()
         let mut scratch = Vec::new();
         let back = decode(json.as_bytes(), &mut scratch)
             .unwrap_or_else(|e| panic!("{}: CEL-JSON of it: {e}", case.log.display()));
-        assert_eq!(back.events.len(), log.events.len(), "{}", case.log.display());
+        assert_eq!(
+            back.events.len(),
+            log.events.len(),
+            "{}",
+            case.log.display()
+        );
         for (a, b) in log.events.iter().zip(&back.events) {
             assert_eq!(
                 (a.pcr, a.event_type, a.data, &a.digests),
