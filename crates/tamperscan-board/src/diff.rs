@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::plane::{label8, min_max_filter};
+use crate::plane::{components8, label8};
 use crate::register::{register, usize_of, Registration};
 use crate::transform::Homography;
 use crate::{BoardImage, Error, Options, Polarity};
@@ -160,8 +160,8 @@ pub fn diff_registered(
     let g = golden.gray();
     let s_raw = warp_u8(suspect, &registration.transform, g, w, h);
 
-    let og = otsu(g.iter().copied());
-    let os = otsu(s_raw.iter().copied());
+    let og = otsu(g);
+    let os = otsu(&s_raw);
     // A blank golden has no phases of its own: take the suspect's.
     let og = if og.bright - og.dark < 16.0 {
         Otsu {
@@ -179,17 +179,24 @@ pub fn diff_registered(
     } else {
         1.0
     };
-    let lut: Vec<u8> = (0..256)
-        .map(|v| {
-            (og.dark + (f64::from(v) - os.dark) * gain)
-                .clamp(0.0, 255.0)
-                .round() as u8
-        })
-        .collect();
-    let s: Vec<u8> = s_raw
+    let mut lut = [0u8; 256];
+    for (v, l) in lut.iter_mut().enumerate() {
+        *l = (og.dark + (v as f64 - os.dark) * gain)
+            .clamp(0.0, 255.0)
+            .round() as u8;
+    }
+    let mut s = s_raw;
+    // Same exposure (the common case): a map that moves no grey level by more than one is
+    // within JPEG quantisation, and the threshold is half the contrast; skip it.
+    if lut
         .iter()
-        .map(|&v| lut.get(usize::from(v)).copied().unwrap_or(v))
-        .collect();
+        .enumerate()
+        .any(|(i, &v)| usize::from(v).abs_diff(i) > 1)
+    {
+        for v in &mut s {
+            *v = lut[usize::from(*v)];
+        }
+    }
 
     // Colour means a photograph: binarised scans and X-ray images are grey.
     let two_level = og.two_level && !has_colour(golden) && !has_colour(suspect);
@@ -199,65 +206,33 @@ pub fn diff_registered(
     let mode = ImageMode::TwoLevel;
     let threshold = contrast / 2.0;
     let r = usize_of(opts.tolerance_px);
-    let (gmin, gmax) = min_max_filter(w, h, g, r);
-    let (smin, smax) = min_max_filter(w, h, &s, r);
     let t = threshold as i16;
-    let n = w * h;
-    let mut darker = vec![false; n];
-    let mut brighter = vec![false; n];
-    let mut excess = vec![0u8; n];
-    for i in 0..n {
-        let (Some(&gv), Some(&sv), Some(&gn), Some(&gx), Some(&sn), Some(&sx)) = (
-            g.get(i),
-            s.get(i),
-            gmin.get(i),
-            gmax.get(i),
-            smin.get(i),
-            smax.get(i),
-        ) else {
-            continue;
-        };
-        let (gv, sv, gn, gx, sn, sx) = (
-            i16::from(gv),
-            i16::from(sv),
-            i16::from(gn),
-            i16::from(gx),
-            i16::from(sn),
-            i16::from(sx),
-        );
-        let d = (gn - sv).max(gv - sx);
-        let b = (sv - gx).max(sn - gv);
-        if d > t {
-            if let Some(m) = darker.get_mut(i) {
-                *m = true;
-            }
-        }
-        if b > t {
-            if let Some(m) = brighter.get_mut(i) {
-                *m = true;
-            }
-        }
-        if let Some(e) = excess.get_mut(i) {
-            *e = u8::try_from(d.max(b).clamp(0, 255)).unwrap_or(0);
-        }
-    }
+    let mut mask = tolerant_mask(w, h, g, &s, r, t);
     let min_area = ((r + 1) * (r + 1)) as u64;
-    let mut regions = regions_of(w, h, &darker, &excess, true, min_area, r, true);
-    regions.extend(regions_of(
-        w, h, &brighter, &excess, false, min_area, r, true,
-    ));
     let field = Tolerance {
         w,
         h,
         g,
-        gmin: &gmin,
-        gmax: &gmax,
         s: &s,
-        smin: &smin,
-        smax: &smax,
+        r,
         t,
     };
+    let excess = |i: usize| field.excess(i % w.max(1), i / w.max(1));
+    let mut regions = regions_of(w, h, &mut mask, DARKER, &excess, true, min_area, r, true);
+    regions.extend(regions_of(
+        w, h, &mut mask, BRIGHTER, &excess, false, min_area, r, true,
+    ));
     regions.retain(|reg| field.survives_local_shift(reg, r, min_area));
+    regions.retain(|reg| !reg.is_sliver(r));
+    let frame = Frame {
+        w,
+        h,
+        sw: usize_of(suspect.width()),
+        sh: usize_of(suspect.height()),
+        transform: &registration.transform,
+        margin: r,
+    };
+    regions.retain(|reg| !frame.touches_edge(reg));
 
     let material_dark = opts.material == Polarity::Dark;
     let mut changes = Vec::with_capacity(regions.len());
@@ -370,35 +345,8 @@ pub(crate) fn warp_plane_u8(
     }
     let m = &h.0;
     let mut out = g.to_vec();
-    let is_translation = m[0] == 1.0
-        && m[1] == 0.0
-        && m[3] == 0.0
-        && m[4] == 1.0
-        && m[6] == 0.0
-        && m[7] == 0.0
-        && m[8] == 1.0;
-    if is_translation && (m[2] - m[2].round()).abs() < 0.25 && (m[5] - m[5].round()).abs() < 0.25 {
-        // Whole-pixel shift: row copies.
-        let (dx, dy) = (m[2].round() as isize, m[5].round() as isize);
-        for y in 0..hgt {
-            let sy = y as isize + dy;
-            if sy < 0 || sy >= sh as isize {
-                continue;
-            }
-            let x0 = (-dx).max(0) as usize;
-            let x1 = ((sw as isize - dx).min(w as isize)).max(0) as usize;
-            if x1 <= x0 {
-                continue;
-            }
-            let src0 = (x0 as isize + dx) as usize + sy as usize * sw;
-            let (Some(dst), Some(src)) = (
-                out.get_mut(y * w + x0..y * w + x1),
-                sp.get(src0..src0 + (x1 - x0)),
-            ) else {
-                continue;
-            };
-            dst.copy_from_slice(src);
-        }
+    if m[6] == 0.0 && m[7] == 0.0 && m[8] == 1.0 {
+        warp_affine_u8(sp, sw, sh, m, &mut out, w, hgt);
         return out;
     }
     for y in 0..hgt {
@@ -424,6 +372,171 @@ pub(crate) fn warp_plane_u8(
         }
     }
     out
+}
+
+/// Fixed-point bits of the affine warp's coordinates (1/65536 px; over a 64k-pixel row the
+/// accumulated step error stays under a pixel's 1/100).
+const FIX: u32 = 16;
+
+/// The affine case of [`warp_plane_u8`]. Pixels of `out` that the suspect does not cover are
+/// left as they are.
+///
+/// A nearly aligned pair (the common case) has a linear part close to the identity, so along a
+/// short run of a row the sample position is the output position plus a constant offset to
+/// within [`RUN_TOLERANCE_PX`]: such runs take one pair of bilinear weights (in 1/128) and are
+/// computed a whole run at a time. Other runs step their coordinates in fixed point per pixel.
+fn warp_affine_u8(
+    sp: &[u8],
+    sw: usize,
+    sh: usize,
+    m: &[f64; 9],
+    out: &mut [u8],
+    w: usize,
+    hgt: usize,
+) {
+    let drift = (m[0] - 1.0).abs().max(m[3].abs());
+    let run = if drift > 0.0 {
+        (2.0 * RUN_TOLERANCE_PX / drift).min(w as f64) as usize
+    } else {
+        w
+    };
+    for (y, row) in out.chunks_exact_mut(w.max(1)).take(hgt).enumerate() {
+        if run < 8 {
+            warp_run_exact(sp, sw, sh, m, row, 0, y);
+            continue;
+        }
+        let mut x0 = 0;
+        for seg in row.chunks_mut(run) {
+            let len = seg.len();
+            let xm = x0 as f64 + (len as f64 - 1.0) / 2.0;
+            let yf = y as f64;
+            let ou = m[0] * xm + m[1] * yf + m[2] - xm;
+            let v = m[3] * xm + m[4] * yf + m[5];
+            match warp_run_shift(sp, sw, sh, seg, x0, ou, v) {
+                Some((i0, i1)) => {
+                    // The ends of the run that reach outside the suspect, pixel by pixel.
+                    let (head, rest) = seg.split_at_mut(i0.min(len));
+                    warp_run_exact(sp, sw, sh, m, head, x0, y);
+                    if let Some(tail) = rest.get_mut(i1.saturating_sub(i0)..) {
+                        warp_run_exact(sp, sw, sh, m, tail, x0 + i1, y);
+                    }
+                }
+                None => warp_run_exact(sp, sw, sh, m, seg, x0, y),
+            }
+            x0 += len;
+        }
+    }
+}
+
+/// Largest position error (px) a run of [`warp_affine_u8`] may take for one constant offset.
+const RUN_TOLERANCE_PX: f64 = 1.0 / 16.0;
+
+/// `out[i] = suspect(x0 + i + ou, v)` by bilinear interpolation with constant weights, over
+/// the part `i0..i1` of the run whose samples all lie inside the suspect (returned; `None` when
+/// no part does or the offset is absurd).
+fn warp_run_shift(
+    sp: &[u8],
+    sw: usize,
+    sh: usize,
+    out: &mut [u8],
+    x0: usize,
+    ou: f64,
+    v: f64,
+) -> Option<(usize, usize)> {
+    let len = out.len();
+    if !(ou.is_finite() && v.is_finite()) || ou.abs() > 1e6 || v.abs() > 1e6 {
+        return None;
+    }
+    // Whole pixels and 1/128ths of the offset and of the row.
+    let q = |f: f64| {
+        let t = (f * 128.0).round() as i64;
+        (t.div_euclid(128), t.rem_euclid(128) as u16)
+    };
+    let ((ix, fx), (iy, fy)) = (q(ou), q(v));
+    let (x0, sw_i, sh_i, len_i) = (
+        i64::try_from(x0).ok()?,
+        i64::try_from(sw).ok()?,
+        i64::try_from(sh).ok()?,
+        i64::try_from(len).ok()?,
+    );
+    // Rows iy (and iy + 1 when fy > 0) must exist; columns x0 + i + ix (and one more when
+    // fx > 0) must lie in 0..sw.
+    if iy < 0 || iy + i64::from(fy > 0) >= sh_i {
+        return None;
+    }
+    let lo = (-(x0 + ix)).clamp(0, len_i);
+    let hi = (sw_i - i64::from(fx > 0) - x0 - ix).clamp(lo, len_i);
+    if hi <= lo {
+        return None;
+    }
+    let (i0, i1) = (usize::try_from(lo).ok()?, usize::try_from(hi).ok()?);
+    let n = i1 - i0;
+    let sx = usize::try_from(x0 + ix + lo).ok()?;
+    let iy = usize::try_from(iy).ok()?;
+    let row = |r: usize, off: usize| sp.get(r * sw + sx + off..r * sw + sx + off + n);
+    let dst = out.get_mut(i0..i1)?;
+    let a0 = row(iy, 0)?;
+    if fx == 0 && fy == 0 {
+        dst.copy_from_slice(a0);
+        return Some((i0, i1));
+    }
+    let (r1, c1) = (iy + usize::from(fy > 0), usize::from(fx > 0));
+    let (a1, b0, b1) = (row(iy, c1)?, row(r1, 0)?, row(r1, c1)?);
+    let (wx, wy) = (128 - fx, 128 - fy);
+    for ((((o, &p), &q), &r), &t) in dst.iter_mut().zip(a0).zip(a1).zip(b0).zip(b1) {
+        let top = (u16::from(p) * wx + u16::from(q) * fx + 64) >> 7;
+        let bot = (u16::from(r) * wx + u16::from(t) * fx + 64) >> 7;
+        *o = ((top * wy + bot * fy + 64) >> 7) as u8;
+    }
+    Some((i0, i1))
+}
+
+/// Per-pixel affine resampling of `out` = row `y`, columns `x0..`, coordinates stepped in
+/// fixed point (1/65536 px), weights in 1/256; pixels outside the suspect are left alone.
+fn warp_run_exact(
+    sp: &[u8],
+    sw: usize,
+    sh: usize,
+    m: &[f64; 9],
+    out: &mut [u8],
+    x0: usize,
+    y: usize,
+) {
+    let one = f64::from(1u32 << FIX);
+    // Any coordinate beyond this is far outside the suspect; keeps the fixed point in range.
+    let lim = 1.0e9;
+    let (Ok(sw_i), Ok(sh_i)) = (i64::try_from(sw), i64::try_from(sh)) else {
+        return;
+    };
+    if sw == 0 || sh == 0 {
+        return;
+    }
+    let (umax, vmax) = ((sw_i - 1) << FIX, (sh_i - 1) << FIX);
+    let du = (m[0] * one).round().clamp(-lim, lim) as i64;
+    let dv = (m[3] * one).round().clamp(-lim, lim) as i64;
+    let pix = |x: usize, y: usize| u32::from(sp.get(y * sw + x).copied().unwrap_or(0));
+    let (xf, yf) = (x0 as f64, y as f64);
+    let mut u = ((m[0] * xf + m[1] * yf + m[2]) * one)
+        .round()
+        .clamp(-lim * one, lim * one) as i64;
+    let mut v = ((m[3] * xf + m[4] * yf + m[5]) * one)
+        .round()
+        .clamp(-lim * one, lim * one) as i64;
+    for o in out.iter_mut() {
+        if u >= 0 && v >= 0 && u <= umax && v <= vmax {
+            let (x0, y0) = ((u >> FIX) as usize, (v >> FIX) as usize);
+            let fx = ((u >> (FIX - 8)) & 255) as u32;
+            let fy = ((v >> (FIX - 8)) & 255) as u32;
+            let x1 = (x0 + 1).min(sw - 1);
+            let y1 = (y0 + 1).min(sh - 1);
+            let top = pix(x0, y0) * (256 - fx) + pix(x1, y0) * fx;
+            let bot = pix(x0, y1) * (256 - fx) + pix(x1, y1) * fx;
+            let val = (top * (256 - fy) + bot * fy + (1 << 15)) >> 16;
+            *o = u8::try_from(val).unwrap_or(u8::MAX);
+        }
+        u += du;
+        v += dv;
+    }
 }
 
 /// Whether the image has colour worth the name: mean channel spread over a sample grid above
@@ -452,11 +565,34 @@ struct Otsu {
     two_level: bool,
 }
 
-fn otsu(px: impl Iterator<Item = u8>) -> Otsu {
+fn otsu(px: &[u8]) -> Otsu {
+    // Four interleaved histograms: consecutive equal pixels (most of an image) would otherwise
+    // wait on each other's increment.
+    let mut parts = [[0u32; 256]; 4];
+    for chunk in px.chunks(1 << 24) {
+        let mut sub = [[0u32; 256]; 4];
+        let quads = chunk.chunks_exact(4);
+        for &p in quads.remainder() {
+            sub[0][usize::from(p)] += 1;
+        }
+        for q in quads {
+            if let [a, b, c, d] = *q {
+                sub[0][usize::from(a)] += 1;
+                sub[1][usize::from(b)] += 1;
+                sub[2][usize::from(c)] += 1;
+                sub[3][usize::from(d)] += 1;
+            }
+        }
+        for (p, s) in parts.iter_mut().zip(&sub) {
+            for (a, b) in p.iter_mut().zip(s) {
+                *a = a.saturating_add(*b);
+            }
+        }
+    }
     let mut hist = [0u64; 256];
-    for p in px {
-        if let Some(hh) = hist.get_mut(usize::from(p)) {
-            *hh += 1;
+    for p in &parts {
+        for (h, &c) in hist.iter_mut().zip(p) {
+            *h += u64::from(c);
         }
     }
     let total: u64 = hist.iter().sum();
@@ -529,7 +665,22 @@ pub(crate) struct Region {
     pub(crate) pixels: Vec<(usize, usize)>,
 }
 
+/// Least length-to-mean-thickness ratio of an edge sliver (see [`Region::is_sliver`]).
+const SLIVER_ELONGATION: f64 = 20.0;
+
 impl Region {
+    /// A long thin strip along an edge: its length (the longer side of its box, without the
+    /// tolerance margin) is at least [`SLIVER_ELONGATION`] times its mean thickness (area over
+    /// length). That is an edge displaced along its run (line-width variation, a stretched
+    /// scan line), which the tolerance leaves as a thin band; a defect (an open, a short, a
+    /// bite, a spur, extra copper, a hole) is a blob a few times longer than thick at most.
+    pub(crate) fn is_sliver(&self, r: usize) -> bool {
+        let len = (self.x1 - self.x0)
+            .max(self.y1 - self.y0)
+            .saturating_sub(2 * r) as f64;
+        len * len >= SLIVER_ELONGATION * self.area.max(1) as f64
+    }
+
     pub(crate) fn bbox_u32(&self) -> [u32; 4] {
         let c = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         [c(self.x0), c(self.y0), c(self.x1), c(self.y1)]
@@ -540,19 +691,17 @@ impl Region {
 pub(crate) fn regions_of(
     w: usize,
     h: usize,
-    mask: &[bool],
-    excess: &[u8],
+    mask: &mut [u8],
+    bit: u8,
+    excess: &dyn Fn(usize) -> u8,
     darker: bool,
     min_area: u64,
     r: usize,
     merge_boxes: bool,
 ) -> Vec<Region> {
-    if !mask.iter().any(|&m| m) {
-        return Vec::new();
-    }
-    let (labels, count) = label8(w, h, mask);
-    let mut regs: Vec<Region> = (0..count)
-        .map(|_| Region {
+    let mut regs: Vec<Region> = Vec::new();
+    components8(w, h, mask, bit, |comp| {
+        let mut rg = Region {
             x0: usize::MAX,
             y0: usize::MAX,
             x1: 0,
@@ -561,28 +710,23 @@ pub(crate) fn regions_of(
             excess_sum: 0,
             darker,
             seed: (0, 0),
-            pixels: Vec::new(),
-        })
-        .collect();
-    for (i, &l) in labels.iter().enumerate() {
-        if l == 0 {
-            continue;
-        }
-        let Some(rg) = regs.get_mut(l as usize - 1) else {
-            continue;
+            pixels: Vec::with_capacity(comp.len().min(4096)),
         };
-        let (x, y) = (i % w, i / w);
-        rg.x0 = rg.x0.min(x);
-        rg.y0 = rg.y0.min(y);
-        rg.x1 = rg.x1.max(x + 1);
-        rg.y1 = rg.y1.max(y + 1);
-        rg.area += 1;
-        rg.excess_sum += u64::from(excess.get(i).copied().unwrap_or(0));
-        rg.seed = (x, y);
-        if rg.pixels.len() < 4096 {
-            rg.pixels.push((x, y));
+        for &i in comp {
+            let (x, y) = (i % w, i / w);
+            rg.x0 = rg.x0.min(x);
+            rg.y0 = rg.y0.min(y);
+            rg.x1 = rg.x1.max(x + 1);
+            rg.y1 = rg.y1.max(y + 1);
+            rg.area += 1;
+            rg.excess_sum += u64::from(excess(i));
+            rg.seed = (x, y);
+            if rg.pixels.len() < 4096 {
+                rg.pixels.push((x, y));
+            }
         }
-    }
+        regs.push(rg);
+    });
     regs.retain(|rg| rg.area >= min_area);
     // Fragments of one defect closer than the tolerance belong together.
     let mut merged = merge_boxes;
@@ -594,7 +738,8 @@ pub(crate) fn regions_of(
             while j < regs.len() {
                 let near = match (regs.get(i), regs.get(j)) {
                     (Some(a), Some(b)) => {
-                        a.x0 <= b.x1 + r && b.x0 <= a.x1 + r && a.y0 <= b.y1 + r && b.y0 <= a.y1 + r
+                        let g = 2 * r;
+                        a.x0 <= b.x1 + g && b.x0 <= a.x1 + g && a.y0 <= b.y1 + g && b.y0 <= a.y1 + g
                     }
                     _ => false,
                 };
@@ -627,37 +772,112 @@ pub(crate) fn regions_of(
     regs
 }
 
-/// The tolerant difference test, evaluable with the suspect displaced.
+/// Mask bit of a pixel where the suspect is darker than the golden beyond the tolerance.
+const DARKER: u8 = 1;
+/// Mask bit of a pixel where the suspect is brighter.
+const BRIGHTER: u8 = 2;
+
+/// The tolerant difference test over the image: bit [`DARKER`] where
+/// `max(min_r(G) - S, G - max_r(S)) > t`, bit [`BRIGHTER`] where
+/// `max(S - max_r(G), min_r(S) - G) > t` (`min_r`/`max_r`: over the `(2r+1)`-square).
+///
+/// Both excesses are bounded by `|G - S|` (`min_r(G) <= G`, `max_r(S) >= S`, and likewise), so
+/// only pixels with `|G - S| > t` can pass: one vectorised sweep finds those candidates (about
+/// one pixel in a hundred on a registered pair) and the square extremes are taken at them
+/// alone, instead of filtering both images whole.
+fn tolerant_mask(w: usize, h: usize, g: &[u8], s: &[u8], r: usize, t: i16) -> Vec<u8> {
+    const RUN: usize = 64;
+    let n = w.saturating_mul(h);
+    let mut mask = vec![0u8; n];
+    if w == 0 || h == 0 || g.len() < n || s.len() < n || t >= 255 {
+        return mask;
+    }
+    let tu = u8::try_from(t.max(0)).unwrap_or(u8::MAX);
+    for ((m, &a), &b) in mask.iter_mut().zip(g).zip(s) {
+        *m = u8::from(a.abs_diff(b) > tu);
+    }
+    for (k, run) in mask.chunks_mut(RUN).enumerate() {
+        if run.iter().fold(0u8, |a, &b| a | b) == 0 {
+            continue;
+        }
+        for (j, m) in run.iter_mut().enumerate() {
+            if *m == 0 {
+                continue;
+            }
+            let i = k * RUN + j;
+            let (x, y) = (i % w, i / w);
+            let (gn, gx) = window_extremes(g, w, h, x, y, r);
+            let (sn, sx) = window_extremes(s, w, h, x, y, r);
+            let (gv, sv) = (
+                i16::from(g.get(i).copied().unwrap_or(0)),
+                i16::from(s.get(i).copied().unwrap_or(0)),
+            );
+            let d = (gn - sv).max(gv - sx);
+            let b = (sv - gx).max(sn - gv);
+            *m = (u8::from(d > t) * DARKER) | (u8::from(b > t) * BRIGHTER);
+        }
+    }
+    mask
+}
+
+/// Minimum and maximum of `img` over the `(2r+1)`-square around `(x, y)`, clamped to the image.
+#[inline]
+fn window_extremes(img: &[u8], w: usize, h: usize, x: usize, y: usize, r: usize) -> (i16, i16) {
+    let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+    let (mut lo, mut hi) = (u8::MAX, u8::MIN);
+    for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+        for &v in img.get(yy * w + x0..yy * w + x1).unwrap_or(&[]) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    if lo > hi {
+        return (0, 0);
+    }
+    (i16::from(lo), i16::from(hi))
+}
+
+/// The tolerant difference test at single pixels, evaluable with the suspect displaced.
 pub(crate) struct Tolerance<'a> {
     w: usize,
     h: usize,
     g: &'a [u8],
-    gmin: &'a [u8],
-    gmax: &'a [u8],
     s: &'a [u8],
-    smin: &'a [u8],
-    smax: &'a [u8],
+    r: usize,
     t: i16,
 }
 
 impl Tolerance<'_> {
+    /// `(darker, brighter)` excesses at golden pixel `(x, y)` against suspect pixel `(qx, qy)`.
+    #[inline]
+    fn excesses(&self, x: usize, y: usize, qx: usize, qy: usize) -> (i16, i16) {
+        let (gn, gx) = window_extremes(self.g, self.w, self.h, x, y, self.r);
+        let (sn, sx) = window_extremes(self.s, self.w, self.h, qx, qy, self.r);
+        let px = |a: &[u8], k: usize| i16::from(a.get(k).copied().unwrap_or(0));
+        let (gv, sv) = (px(self.g, y * self.w + x), px(self.s, qy * self.w + qx));
+        ((gn - sv).max(gv - sx), (sv - gx).max(sn - gv))
+    }
+
     /// `(darker, brighter)` at golden pixel `(x, y)` against suspect pixel `(x + dx, y + dy)`.
     #[inline]
     fn flags(&self, x: usize, y: usize, dx: isize, dy: isize) -> (bool, bool) {
         let (Some(qx), Some(qy)) = (x.checked_add_signed(dx), y.checked_add_signed(dy)) else {
             return (false, false);
         };
-        if qx >= self.w || qy >= self.h {
+        if qx >= self.w || qy >= self.h || x >= self.w || y >= self.h {
             return (false, false);
         }
-        let (i, q) = (y * self.w + x, qy * self.w + qx);
-        let px = |a: &[u8], k: usize| i16::from(a.get(k).copied().unwrap_or(0));
-        let (gv, gn, gx) = (px(self.g, i), px(self.gmin, i), px(self.gmax, i));
-        let (sv, sn, sx) = (px(self.s, q), px(self.smin, q), px(self.smax, q));
-        (
-            (gn - sv).max(gv - sx) > self.t,
-            (sv - gx).max(sn - gv) > self.t,
-        )
+        let (d, b) = self.excesses(x, y, qx, qy);
+        (d > self.t, b > self.t)
+    }
+
+    /// How far (grey levels, 0..=255) the pixel `(x, y)` is beyond the tolerance band.
+    fn excess(&self, x: usize, y: usize) -> u8 {
+        if x >= self.w || y >= self.h {
+            return 0;
+        }
+        let (d, b) = self.excesses(x, y, x, y);
+        d.max(b).clamp(0, 255) as u8
     }
 
     /// Registration is global; scans and photos also distort locally by a pixel or two (a
@@ -670,7 +890,27 @@ impl Tolerance<'_> {
         let m = 4 * r;
         let (x0, y0) = (reg.x0.saturating_sub(m), reg.y0.saturating_sub(m));
         let (x1, y1) = ((reg.x1 + m).min(self.w), (reg.y1 + m).min(self.h));
-        let in_box = |x: usize, y: usize| x >= reg.x0 && x < reg.x1 && y >= reg.y0 && y < reg.y1;
+        // Sum of |g - s| over columns a..b of one row pair, `s` displaced by `dx` (columns whose
+        // displaced sample leaves the image are skipped).
+        let run = |gr: &[u8], sr: &[u8], a: usize, b: usize, dx: isize| -> u64 {
+            let a = a.max(dx.min(0).unsigned_abs());
+            let b = b.min(self.w.saturating_sub(dx.max(0).unsigned_abs()));
+            if b <= a {
+                return 0;
+            }
+            let (Some(gs), Some(ss)) = (
+                gr.get(a..b),
+                a.checked_add_signed(dx)
+                    .and_then(|sa| sr.get(sa..sa + (b - a))),
+            ) else {
+                return 0;
+            };
+            gs.iter()
+                .zip(ss)
+                .map(|(&p, &q)| u32::from(p.abs_diff(q)))
+                .sum::<u32>()
+                .into()
+        };
         let sad = |dx: isize, dy: isize| {
             let mut acc = 0u64;
             for y in y0..y1 {
@@ -683,21 +923,15 @@ impl Tolerance<'_> {
                 let Some(sr) = self.s.get(qy * self.w..(qy + 1) * self.w) else {
                     continue;
                 };
-                for x in x0..x1 {
-                    if in_box(x, y) {
-                        continue;
-                    }
-                    let (Some(&gv), Some(&sv)) =
-                        (gr.get(x), x.checked_add_signed(dx).and_then(|q| sr.get(q)))
-                    else {
-                        continue;
-                    };
-                    acc += u64::from(gv.abs_diff(sv));
+                if y >= reg.y0 && y < reg.y1 {
+                    acc += run(gr, sr, x0, reg.x0, dx) + run(gr, sr, reg.x1, x1, dx);
+                } else {
+                    acc += run(gr, sr, x0, x1, dx);
                 }
             }
             acc
         };
-        let (dx, dy) = crate::plane::best_shift(r, sad);
+        let (dx, dy) = crate::plane::best_shift(2 * r, sad);
         if dx == 0 && dy == 0 {
             return true;
         }
@@ -711,6 +945,45 @@ impl Tolerance<'_> {
             }
         }
         inside >= min_area && 2 * inside >= reg.area
+    }
+}
+
+/// Where the comparison is complete: golden pixels whose tolerance window lies inside the
+/// golden image and whose mapped window lies inside the suspect.
+struct Frame<'a> {
+    w: usize,
+    h: usize,
+    sw: usize,
+    sh: usize,
+    transform: &'a Homography,
+    margin: usize,
+}
+
+impl Frame<'_> {
+    /// Whether a region reaches the edge of the compared area. Its extent beyond the edge is
+    /// unknown, and at the edge the two pictures' crops differ (scan margins, a camera's field
+    /// of view, the uncovered corners of a rotated or scaled shot, where the suspect shows
+    /// background that is not the board): such a region is not evidence of a change.
+    fn touches_edge(&self, reg: &Region) -> bool {
+        let m = self.margin;
+        if reg.x0 == 0 || reg.y0 == 0 || reg.x1 >= self.w || reg.y1 >= self.h {
+            return true;
+        }
+        let (lo, hi_x, hi_y) = (
+            m as f64,
+            self.sw as f64 - 1.0 - m as f64,
+            self.sh as f64 - 1.0 - m as f64,
+        );
+        reg.pixels.iter().any(|&(x, y)| {
+            x < m
+                || y < m
+                || x + m >= self.w
+                || y + m >= self.h
+                || self
+                    .transform
+                    .apply(x as f64, y as f64)
+                    .is_none_or(|(u, v)| !(u >= lo && v >= lo && u <= hi_x && v <= hi_y))
+        })
     }
 }
 
@@ -883,5 +1156,146 @@ impl TopoCtx<'_> {
             }
             DefectClass::Mousebite
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn pattern(w: usize, h: usize) -> Vec<u8> {
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f64, (i / w) as f64);
+                (128.0 + 100.0 * (x / 5.0).sin() * (y / 7.0).cos()).round() as u8
+            })
+            .collect()
+    }
+
+    /// Floating-point reference of the bilinear warp.
+    fn reference(
+        sp: &[u8],
+        sw: usize,
+        sh: usize,
+        m: &Homography,
+        x: usize,
+        y: usize,
+    ) -> Option<f64> {
+        let (u, v) = m.apply(x as f64, y as f64)?;
+        if !(u >= 0.0 && v >= 0.0 && u <= (sw - 1) as f64 && v <= (sh - 1) as f64) {
+            return None;
+        }
+        let (x0, y0) = (u.floor() as usize, v.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(sw - 1), (y0 + 1).min(sh - 1));
+        let (fx, fy) = (u - x0 as f64, v - y0 as f64);
+        let p = |xx: usize, yy: usize| f64::from(sp[yy * sw + xx]);
+        let top = p(x0, y0) + (p(x1, y0) - p(x0, y0)) * fx;
+        let bot = p(x0, y1) + (p(x1, y1) - p(x0, y1)) * fx;
+        Some(top + (bot - top) * fy)
+    }
+
+    #[test]
+    fn affine_warp_matches_the_floating_point_reference() {
+        let (w, h) = (96, 64);
+        let src = pattern(w, h);
+        let fill = vec![7u8; w * h];
+        for m in [
+            Homography::translation(2.0, -3.0),
+            Homography::translation(0.37, 1.81),
+            Homography::similarity(0.2, 1.003, 48.0, 32.0, -1.3, 0.6),
+            Homography::similarity(8.0, 0.95, 48.0, 32.0, 3.0, 2.0),
+        ] {
+            let out = warp_plane_u8(&src, w, h, &m, &fill, w, h);
+            for y in 0..h {
+                for x in 0..w {
+                    let got = f64::from(out[y * w + x]);
+                    match reference(&src, w, h, &m, x, y) {
+                        // The run approximation moves a sample by at most 1/16 px, and the
+                        // pattern's steepest slope is 35 grey levels per pixel.
+                        Some(v) => assert!((got - v).abs() <= 4.0, "{m:?} ({x},{y}) {got} {v}"),
+                        None => assert!(got == 7.0 || x == 0 || y == 0 || x + 1 == w || y + 1 == h),
+                    }
+                }
+            }
+        }
+    }
+
+    fn region(x0: usize, y0: usize, x1: usize, y1: usize, area: u64) -> Region {
+        Region {
+            x0,
+            y0,
+            x1,
+            y1,
+            area,
+            excess_sum: 0,
+            darker: true,
+            seed: (x0, y0),
+            pixels: (y0..y1)
+                .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_long_edge_sliver_is_not_a_defect() {
+        // 104 x 6 box (100 x 2 without the margin of 2): an edge moved along its run.
+        assert!(region(10, 10, 114, 16, 200).is_sliver(2));
+        // A 10 x 10 bite and a 30 x 6 open across a trace are blobs.
+        assert!(!region(10, 10, 24, 24, 100).is_sliver(2));
+        assert!(!region(10, 10, 44, 20, 150).is_sliver(2));
+        // Degenerate regions do not panic.
+        assert!(!region(0, 0, 0, 0, 0).is_sliver(2));
+    }
+
+    #[test]
+    fn regions_at_the_edge_of_the_compared_area_are_dropped() {
+        let t = Homography::translation(30.0, 0.0);
+        let frame = Frame {
+            w: 100,
+            h: 80,
+            sw: 100,
+            sh: 80,
+            transform: &t,
+            margin: 2,
+        };
+        // Inside both frames.
+        assert!(!frame.touches_edge(&region(20, 20, 30, 30, 100)));
+        // At the golden image's edge.
+        assert!(frame.touches_edge(&region(0, 20, 10, 30, 100)));
+        // Mapped past the suspect's right edge (x + 30 > 97).
+        assert!(frame.touches_edge(&region(60, 20, 70, 30, 100)));
+    }
+
+    #[test]
+    fn tolerant_mask_finds_a_blob_and_ignores_jitter() {
+        let (w, h) = (40, 30);
+        let mut g = vec![200u8; w * h];
+        for y in 10..20 {
+            for x in 5..35 {
+                g[y * w + x] = 20;
+            }
+        }
+        // The suspect: the same trace one pixel lower (jitter), plus a 4x4 blob.
+        let mut s = vec![200u8; w * h];
+        for y in 11..21 {
+            for x in 5..35 {
+                s[y * w + x] = 20;
+            }
+        }
+        for y in 24..28 {
+            for x in 20..24 {
+                s[y * w + x] = 20;
+            }
+        }
+        let m = tolerant_mask(w, h, &g, &s, 2, 90);
+        let darker: Vec<usize> = (0..w * h).filter(|&i| m[i] & DARKER != 0).collect();
+        assert!(!darker.is_empty());
+        assert!(darker
+            .iter()
+            .all(|&i| (20..24).contains(&(i % w)) && i / w >= 24));
+        assert!(m.iter().all(|&v| v & BRIGHTER == 0));
+        assert!(tolerant_mask(0, 0, &[], &[], 2, 10).is_empty());
+        assert_eq!(tolerant_mask(4, 4, &[0; 3], &[0; 16], 2, 10), vec![0; 16]);
     }
 }

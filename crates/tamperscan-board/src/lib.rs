@@ -9,6 +9,7 @@
 //! makes camera-like perturbations for robustness tests.
 #![forbid(unsafe_code)]
 
+mod block_match;
 mod diff;
 pub mod eval;
 mod fft;

@@ -99,8 +99,19 @@ pub(crate) fn photo_changes(
         &mask.iter().map(|&m| u8::from(m)).collect::<Vec<u8>>(),
         r / 2 + 1,
     );
-    let joined: Vec<bool> = joined.iter().map(|&v| v > 0).collect();
-    let mut regions = regions_of(w, h, &joined, &excess, true, min_area, r, false);
+    let mut joined = joined;
+    let excess_at = |i: usize| excess.get(i).copied().unwrap_or(0);
+    let mut regions = regions_of(
+        w,
+        h,
+        &mut joined,
+        u8::MAX,
+        &excess_at,
+        true,
+        min_area,
+        r,
+        false,
+    );
     regions.retain(|reg| survives_local_shift(&chans, w, h, reg, r, min_area));
     let mut changes: Vec<Change> = regions
         .iter()

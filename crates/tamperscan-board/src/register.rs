@@ -1,9 +1,9 @@
 //! Registration of a suspect image onto the golden image.
 //!
-//! 1. Cheap check for the common case of images that are already (nearly) aligned: correlation
-//!    of z-normalised planes over integer shifts in each image quadrant on a small pyramid level.
-//!    When the structured quadrants agree with the global shift to a pixel at that level, the
-//!    images differ by a translation (half a pixel at that level).
+//! 1. Fast path for the common case of same-size images that are already nearly aligned (a few
+//!    pixels of shift, a fraction of a degree or percent of rotation and scale): block matching
+//!    on a half-size image and a weighted affine fit ([`crate::block_match`]), straight from the
+//!    8-bit pixels.
 //! 2. Otherwise a coarse similarity by Fourier–Mellin (log-polar phase correlation of the
 //!    high-passed magnitude spectra for rotation and scale, then phase correlation for shift),
 //! 3. refined as a full homography by robust Gauss–Newton (Lucas–Kanade, forward compositional)
@@ -14,6 +14,7 @@
 
 use serde::Serialize;
 
+use crate::block_match::register_near_aligned;
 use crate::fft::{fft2_magnitude_logpolar, phase_correlate_peaks};
 use crate::plane::Plane;
 use crate::transform::{solve, Homography};
@@ -24,12 +25,16 @@ use crate::{BoardImage, Error, Options};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RegistrationMethod {
-    /// The images were already aligned up to a translation (fast path).
+    /// The images were already aligned up to a translation (kept for readers of older
+    /// reports; the fast path now reports [`RegistrationMethod::BlockAffine`]).
     Translation,
     /// The golden image has no structure; a same-size suspect was assumed aligned.
     Assumed,
     /// Fourier–Mellin similarity refined to a homography.
     Homography,
+    /// The images were nearly aligned: block matching on a half-size image and an affine fit
+    /// (fast path).
+    BlockAffine,
 }
 
 /// The result of [`register`]: the transform and how well it fits.
@@ -61,6 +66,23 @@ pub fn register(
     suspect: &BoardImage,
     opts: &Options,
 ) -> Result<Registration, Error> {
+    let (gw, gh) = (usize_of(golden.width()), usize_of(golden.height()));
+    if golden.width() == suspect.width() && golden.height() == suspect.height() {
+        if let Some(fit) = register_near_aligned(golden.gray(), suspect.gray(), gw, gh) {
+            let overlap = overlap_fraction((gw, gh), (gw, gh), &fit.transform);
+            if fit.correlation >= opts.min_correlation && overlap >= opts.min_overlap {
+                let (rotation_deg, scale) = rotation_scale(&fit.transform, gw, gh);
+                return Ok(Registration {
+                    transform: fit.transform,
+                    correlation: fit.correlation,
+                    overlap,
+                    rotation_deg,
+                    scale,
+                    method: RegistrationMethod::BlockAffine,
+                });
+            }
+        }
+    }
     let g0 = Plane::from_u8(
         usize_of(golden.width()),
         usize_of(golden.height()),
@@ -124,29 +146,8 @@ pub(crate) fn register_planes(
         return Err(Error::FeaturelessImage);
     }
     let coarse = level_for(g0.w.max(s0.w), g0.h.max(s0.h), 256);
-    let fast_level = level_for(g0.w, g0.h, 320);
-    let top = coarse.max(fast_level);
-    let gp = pyramid(g0, top);
-    let sp = pyramid(s0, top);
-
-    if g0.w == s0.w && g0.h == s0.h {
-        if let (Some(g), Some(s)) = (gp.get(fast_level as usize), sp.get(fast_level as usize)) {
-            if let Some((dx, dy, c)) = quadrant_shift(g, s, 2) {
-                let scale = f64::from(1u32 << fast_level);
-                if c >= opts.min_correlation {
-                    let h = Homography::translation(dx * scale, dy * scale);
-                    return Ok(Registration {
-                        transform: h,
-                        correlation: c,
-                        overlap: overlap_fraction(g0, s0, &h),
-                        rotation_deg: 0.0,
-                        scale: 1.0,
-                        method: RegistrationMethod::Translation,
-                    });
-                }
-            }
-        }
-    }
+    let gp = pyramid(g0, coarse);
+    let sp = pyramid(s0, coarse);
 
     // Coarse similarity by Fourier–Mellin.
     let (Some(gc), Some(sc)) = (gp.get(coarse as usize), sp.get(coarse as usize)) else {
@@ -183,7 +184,7 @@ pub(crate) fn register_planes(
         return Err(Error::FeaturelessImage);
     };
     let correlation = ncc_warped(gf, sf, &h.to_level(fine));
-    let overlap = overlap_fraction(g0, s0, &h);
+    let overlap = overlap_fraction((g0.w, g0.h), (s0.w, s0.h), &h);
     let (rotation_deg, scale) = rotation_scale(&h, g0.w, g0.h);
     let reg = Registration {
         transform: h,
@@ -215,15 +216,15 @@ fn rotation_scale(h: &Homography, w: usize, hgt: usize) -> (f64, f64) {
 }
 
 /// Fraction of golden pixels whose mapped position falls inside the suspect (sampled on a grid).
-fn overlap_fraction(g: &Plane, s: &Plane, h: &Homography) -> f64 {
-    let step = (g.w.max(g.h) / 64).max(1);
+fn overlap_fraction(g: (usize, usize), s: (usize, usize), h: &Homography) -> f64 {
+    let step = (g.0.max(g.1) / 64).max(1);
     let mut n = 0u64;
     let mut inside = 0u64;
-    for y in (0..g.h).step_by(step) {
-        for x in (0..g.w).step_by(step) {
+    for y in (0..g.1).step_by(step) {
+        for x in (0..g.0).step_by(step) {
             n += 1;
             if let Some((u, v)) = h.apply(x as f64, y as f64) {
-                if u >= -0.5 && v >= -0.5 && u <= s.w as f64 - 0.5 && v <= s.h as f64 - 0.5 {
+                if u >= -0.5 && v >= -0.5 && u <= s.0 as f64 - 0.5 && v <= s.1 as f64 - 0.5 {
                     inside += 1;
                 }
             }
@@ -234,140 +235,6 @@ fn overlap_fraction(g: &Plane, s: &Plane, h: &Homography) -> f64 {
     } else {
         inside as f64 / n as f64
     }
-}
-
-/// Z-normalised copy (NaN stays NaN).
-fn znorm(p: &Plane) -> Plane {
-    let (m, s) = p.mean_std();
-    let inv = if s > 1e-9 { 1.0 / s } else { 0.0 };
-    Plane {
-        w: p.w,
-        h: p.h,
-        data: p
-            .data
-            .iter()
-            .map(|&v| ((f64::from(v) - m) * inv) as f32)
-            .collect(),
-    }
-}
-
-/// Best integer shift (with parabolic sub-pixel refinement) of `s` against `g` in each quadrant,
-/// searching `[-r, r]^2`. Returns the mean shift and the correlation when all four quadrants
-/// agree with the global peak within a pixel at this level (two at full size for a 640 px image:
-/// the diff's tolerance and local displacement check absorb that) and no peak lies on the
-/// search border.
-fn quadrant_shift(g: &Plane, s: &Plane, r: isize) -> Option<(f64, f64, f64)> {
-    let gz = znorm(g);
-    let sz = znorm(s);
-    let (w, h) = (g.w, g.h);
-    let ru = usize::try_from(r).ok()?;
-    if w <= 4 * ru + 4 || h <= 4 * ru + 4 {
-        return None;
-    }
-    let side = usize::try_from(2 * r + 1).ok()?;
-    // scores[q][dy][dx]
-    let mut scores = vec![0.0f64; 4 * side * side];
-    let mut counts = [0u64; 4];
-    let (mx, my) = (w / 2, h / 2);
-    for y in ru..h - ru {
-        let qy = usize::from(y >= my);
-        let grow = gz.row(y);
-        for (iy, dy) in (-r..=r).enumerate() {
-            let sy = (y as isize + dy) as usize;
-            let srow = sz.row(sy);
-            for (ix, dx) in (-r..=r).enumerate() {
-                let off = (ru as isize + dx) as usize;
-                let (Some(gl), Some(gr)) = (grow.get(ru..mx), grow.get(mx..w - ru)) else {
-                    continue;
-                };
-                let (Some(sl), Some(sr)) = (
-                    srow.get(off..off + (mx - ru)),
-                    srow.get(off + (mx - ru)..off + (w - 2 * ru)),
-                ) else {
-                    continue;
-                };
-                let a = dot(gl, sl);
-                let b = dot(gr, sr);
-                let i = iy * side + ix;
-                if let Some(v) = scores.get_mut(2 * qy * side * side + i) {
-                    *v += f64::from(a);
-                }
-                if let Some(v) = scores.get_mut((2 * qy + 1) * side * side + i) {
-                    *v += f64::from(b);
-                }
-            }
-        }
-        counts[2 * qy] += (mx - ru) as u64;
-        counts[2 * qy + 1] += (w - ru - mx) as u64;
-    }
-    // Global peak over all quadrants, then each structured quadrant must agree with it.
-    let mut global = vec![0.0f64; side * side];
-    for q in 0..4 {
-        for (i, g) in global.iter_mut().enumerate() {
-            *g += scores.get(q * side * side + i).copied().unwrap_or(0.0);
-        }
-    }
-    let n_all = counts.iter().sum::<u64>().max(1) as f64;
-    let (gx, gy, gv) = peak(&global, side, r)?;
-    let mut agree = true;
-    for (q, cnt) in counts.iter().enumerate() {
-        let sc = scores.get(q * side * side..(q + 1) * side * side)?;
-        let n = (*cnt).max(1) as f64;
-        let mx = sc.iter().copied().fold(f64::NEG_INFINITY, f64::max) / n;
-        let mn = sc.iter().copied().fold(f64::INFINITY, f64::min) / n;
-        // A quadrant whose correlation barely changes with shift (blank or uniform) says nothing.
-        if mx - mn < 0.05 {
-            continue;
-        }
-        match peak(sc, side, r) {
-            Some((fx, fy, _)) if (fx - gx).abs() <= 1.0 && (fy - gy).abs() <= 1.0 => {}
-            _ => agree = false,
-        }
-    }
-    if !agree {
-        return None;
-    }
-    Some((gx, gy, gv / n_all))
-}
-
-/// Dot product with eight independent accumulators (lets the compiler vectorise).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(p, q)| p * q)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for ((s, p), q) in acc.iter_mut().zip(x).zip(y) {
-            *s += p * q;
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// Interior maximum of a `side x side` score grid with parabolic sub-pixel refinement.
-fn peak(sc: &[f64], side: usize, r: isize) -> Option<(f64, f64, f64)> {
-    let (bi, &bv) = sc.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    let (by, bx) = (bi / side, bi % side);
-    if bx == 0 || by == 0 || bx + 1 == side || by + 1 == side {
-        return None;
-    }
-    let at = |yy: usize, xx: usize| sc.get(yy * side + xx).copied().unwrap_or(bv);
-    let sub = |l: f64, c: f64, r: f64| {
-        let d = l - 2.0 * c + r;
-        if d.abs() > 1e-12 {
-            (0.5 * (l - r) / d).clamp(-0.5, 0.5)
-        } else {
-            0.0
-        }
-    };
-    let fx = bx as f64 - r as f64 + sub(at(by, bx - 1), bv, at(by, bx + 1));
-    let fy = by as f64 - r as f64 + sub(at(by - 1, bx), bv, at(by + 1, bx));
-    Some((fx, fy, bv))
 }
 
 /// Fourier–Mellin similarity on one (coarse) level, returned in that level's coordinates.
@@ -645,13 +512,22 @@ mod tests {
         p.blur121()
     }
 
+    fn to_image(p: &Plane) -> BoardImage {
+        let px = p
+            .data
+            .iter()
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
+            .collect();
+        BoardImage::from_gray(p.w as u32, p.h as u32, px).unwrap()
+    }
+
     #[test]
     fn aligned_pair_takes_the_fast_path() {
         let g = board(200, 160);
         let s = warp(&g, &Homography::translation(1.0, -1.0), 200, 160);
         let s = fill_nan(&s);
-        let r = register_planes(&g, &s, &Options::default()).unwrap();
-        assert_eq!(r.method, RegistrationMethod::Translation);
+        let r = register(&to_image(&g), &to_image(&s), &Options::default()).unwrap();
+        assert_eq!(r.method, RegistrationMethod::BlockAffine);
         // suspect(x) = golden(x + (1, -1)), so golden maps to suspect by (-1, +1).
         assert!((r.transform.0[2] + 1.0).abs() < 0.3, "{:?}", r.transform);
         assert!((r.transform.0[5] - 1.0).abs() < 0.3, "{:?}", r.transform);
