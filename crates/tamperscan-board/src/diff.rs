@@ -223,7 +223,8 @@ pub fn diff_registered(
         w, h, &mut mask, BRIGHTER, &excess, false, min_area, r, true,
     ));
     regions.retain(|reg| field.survives_local_shift(reg, r, min_area));
-    regions.retain(|reg| !reg.is_sliver(r));
+    let cut = ((og.dark + og.bright) / 2.0) as u8;
+    regions.retain(|reg| !(reg.is_sliver(r) && field.along_golden_edge(reg, cut)));
     let frame = Frame {
         w,
         h,
@@ -669,15 +670,15 @@ pub(crate) struct Region {
 const SLIVER_ELONGATION: f64 = 20.0;
 
 impl Region {
-    /// A long thin strip along an edge: its length (the longer side of its box, without the
+    /// A long thin strip (kept when it does not run along a golden edge, see
+    /// `Tolerance::along_golden_edge`): its length (the longer side of its box, without the
     /// tolerance margin) is at least [`SLIVER_ELONGATION`] times its mean thickness (area over
     /// length). That is an edge displaced along its run (line-width variation, a stretched
     /// scan line), which the tolerance leaves as a thin band; a defect (an open, a short, a
     /// bite, a spur, extra copper, a hole) is a blob a few times longer than thick at most.
     pub(crate) fn is_sliver(&self, r: usize) -> bool {
-        let len = (self.x1 - self.x0)
-            .max(self.y1 - self.y0)
-            .saturating_sub(2 * r) as f64;
+        let side = (self.x1.saturating_sub(self.x0)).max(self.y1.saturating_sub(self.y0));
+        let len = side.saturating_sub(2 * r) as f64;
         len * len >= SLIVER_ELONGATION * self.area.max(1) as f64
     }
 
@@ -728,7 +729,9 @@ pub(crate) fn regions_of(
         regs.push(rg);
     });
     regs.retain(|rg| rg.area >= min_area);
-    // Fragments of one defect closer than the tolerance belong together.
+    // Fragments of one defect belong together when their tolerance neighbourhoods touch (a gap
+    // of at most 2r): the tolerance erodes each side of a defect by r, so one defect whose
+    // middle barely exceeds the threshold falls apart into pieces that far apart.
     let mut merged = merge_boxes;
     while merged {
         merged = false;
@@ -848,6 +851,23 @@ pub(crate) struct Tolerance<'a> {
 }
 
 impl Tolerance<'_> {
+    /// True when at least half of the region lies within `2r` of a golden edge (golden
+    /// pixels on both sides of `cut` in the window): a strip there is an edge that moved
+    /// (the local-shift search reaches `2r` too). A strip over plain substrate or plain
+    /// material, such as a wire laid across the board, is not.
+    fn along_golden_edge(&self, reg: &Region, cut: u8) -> bool {
+        let c = i16::from(cut);
+        let near = reg
+            .pixels
+            .iter()
+            .filter(|&&(x, y)| {
+                let (lo, hi) = window_extremes(self.g, self.w, self.h, x, y, 2 * self.r);
+                lo <= c && hi > c
+            })
+            .count();
+        2 * near >= reg.pixels.len()
+    }
+
     /// `(darker, brighter)` excesses at golden pixel `(x, y)` against suspect pixel `(qx, qy)`.
     #[inline]
     fn excesses(&self, x: usize, y: usize, qx: usize, qy: usize) -> (i16, i16) {

@@ -2,9 +2,10 @@
 //! differs from the golden image of its design (an implant chip, a removed or replaced part, a
 //! copper change) and draws it.
 //!
-//! Pipeline: [`load_image`] (PNG/JPEG/TIFF under a memory bound) → [`register`] (fast
-//! translation check, else Fourier–Mellin + pyramid Lucas–Kanade homography, with a quality
-//! gate) → [`diff`] (neighbourhood-tolerant difference, connected regions, topology classes)
+//! Pipeline: [`load_image`] (PNG/JPEG/TIFF under a memory bound) → [`register`] (block-matching
+//! affine fit for nearly aligned pairs, else Fourier–Mellin + pyramid Lucas–Kanade homography,
+//! with a quality gate) → [`diff`] (neighbourhood-tolerant difference, connected regions, edge
+//! slivers and regions at the edge of the compared area dropped, topology classes)
 //! → [`overlay_png`]. [`eval`] scores the detector on labelled directories and [`perturb`]
 //! makes camera-like perturbations for robustness tests.
 #![forbid(unsafe_code)]

@@ -40,6 +40,51 @@ fn deeppcb_subset_meets_the_goal() {
 }
 
 #[test]
+fn a_thin_wire_laid_across_a_real_board_is_reported_as_added() {
+    let Some(b) = boards() else { return };
+    let stem = b.join("deeppcb/PCBData/group00041/00041/00041009");
+    let g = load(&PathBuf::from(format!("{}_temp.jpg", stem.display())));
+    let (w, h) = (g.width() as usize, g.height() as usize);
+    let gray = g.gray().to_vec();
+    let dark = *gray.iter().min().unwrap();
+    // A 2 px wire, 200 px long (100 times longer than thick), in the row band with the least
+    // copper: an added conductor, mostly over bare substrate.
+    let cut = (u16::from(dark) + u16::from(*gray.iter().max().unwrap())) / 2;
+    let (x0, x1) = (w / 2 - 100, w / 2 + 100);
+    let row_copper = |y: usize| {
+        (y..y + 2)
+            .flat_map(|yy| (x0..x1).map(move |x| (x, yy)))
+            .filter(|&(x, yy)| u16::from(gray[yy * w + x]) < cut)
+            .count()
+    };
+    let y0 = (20..h - 22).min_by_key(|&y| row_copper(y)).unwrap();
+    let mut wired = gray.clone();
+    for y in y0..y0 + 2 {
+        for x in x0..x1 {
+            wired[y * w + x] = dark;
+        }
+    }
+    let s = tamperscan_board::BoardImage::from_gray(w as u32, h as u32, wired).unwrap();
+    let r = diff(&g, &s, &Options::default()).unwrap();
+    // Where it crosses a trace the wire may be split: three quarters of its length must be
+    // covered by `added` boxes on its row.
+    let covered: usize = r
+        .changes
+        .iter()
+        .filter(|c| {
+            let [_, by0, _, by1] = c.bbox;
+            c.kind == ChangeKind::Added && by0 as usize <= y0 + 2 && by1 as usize >= y0
+        })
+        .map(|c| (c.bbox[2].min(x1 as u32)).saturating_sub(c.bbox[0].max(x0 as u32)) as usize)
+        .sum();
+    assert!(
+        covered >= 150,
+        "wire at y {y0}: {covered} px covered: {:?}",
+        r.changes
+    );
+}
+
+#[test]
 fn perturbed_pair_still_finds_its_defects() {
     let Some(b) = boards() else { return };
     let stem = b.join("deeppcb/PCBData/group00041/00041/00041009");
