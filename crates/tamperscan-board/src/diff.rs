@@ -242,7 +242,7 @@ pub fn diff_registered(
         h,
         g,
         s: &s,
-        cut: ((og.dark + og.bright) / 2.0) as u8,
+        cut,
         material_dark,
         margin: 2 * r + 4,
     };

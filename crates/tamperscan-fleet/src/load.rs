@@ -277,10 +277,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             .map(|dir| scan_host(root, dir))
             .collect()
     };
-    let scanned = match &io {
-        Some(pool) => pool.install(scan),
-        None => scan(),
-    };
+    let scanned = on_reading_pool(io.as_ref(), scan);
     let mut hosts = Vec::with_capacity(scanned.len());
     let mut host_files = Vec::with_capacity(scanned.len());
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
@@ -366,10 +363,7 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                 progress(n, total);
             })
     };
-    match &io {
-        Some(pool) => pool.install(read_hosts),
-        None => read_hosts(),
-    }
+    on_reading_pool(io.as_ref(), read_hosts);
     for (name, files) in model_files {
         if let Some(model) = models.get_mut(&name) {
             let read: Vec<(EvidenceItem, Option<crate::firmware::FirmwareImage>)> = files
@@ -478,6 +472,14 @@ fn io_pool() -> Option<rayon::ThreadPool> {
         .thread_name(|i| format!("tamperscan-read-{i}"))
         .build()
         .ok()
+}
+
+/// Runs `f` on the reading pool when there is one, else on the workers.
+fn on_reading_pool<R: Send>(pool: Option<&rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
 }
 
 /// A host with its evidence files still to read, or the configuration errors of its directory.
