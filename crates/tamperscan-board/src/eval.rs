@@ -592,6 +592,20 @@ pub struct AssembledPair {
     pub correlation: f64,
     /// The error, when the pair failed.
     pub error: Option<String>,
+    /// Registration method used.
+    pub method: Option<crate::RegistrationMethod>,
+    /// Every reported change, with whether it matched a truth change.
+    pub predictions: Vec<AssembledPrediction>,
+}
+
+/// One reported change of an assembled pair.
+#[derive(Clone, Debug, Serialize)]
+pub struct AssembledPrediction {
+    /// The change as reported.
+    #[serde(flatten)]
+    pub change: crate::Change,
+    /// It lies on a truth change (of any kind).
+    pub matched: bool,
 }
 
 /// Assembled-layout metrics.
@@ -689,6 +703,8 @@ pub fn eval_assembled_dir(dir: &Path, cfg: &EvalConfig) -> Result<AssembledMetri
             ms,
             correlation: 0.0,
             error: None,
+            method: None,
+            predictions: Vec::new(),
         };
         match result {
             Ok(rep) => {
@@ -728,6 +744,16 @@ pub fn eval_assembled_dir(dir: &Path, cfg: &EvalConfig) -> Result<AssembledMetri
                     }
                 }
                 out.false_alarms = used.iter().filter(|&&u| !u).count();
+                out.method = Some(rep.registration.method);
+                out.predictions = rep
+                    .changes
+                    .iter()
+                    .zip(&used)
+                    .map(|(c, &matched)| AssembledPrediction {
+                        change: c.clone(),
+                        matched,
+                    })
+                    .collect();
             }
             Err(e) => out.error = Some(e.to_string()),
         }

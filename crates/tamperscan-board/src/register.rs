@@ -149,11 +149,13 @@ pub(crate) fn register_planes(
     let gp = pyramid(g0, coarse);
     let sp = pyramid(s0, coarse);
 
-    // Coarse similarity by Fourier–Mellin.
-    let (Some(gc), Some(sc)) = (gp.get(coarse as usize), sp.get(coarse as usize)) else {
+    // Coarse similarity by Fourier–Mellin, one level finer than the refinement starts: a board
+    // with fine traces over large plain areas keeps too little structure at 256 px.
+    let fm = coarse.saturating_sub(1);
+    let (Some(gc), Some(sc)) = (gp.get(fm as usize), sp.get(fm as usize)) else {
         return Err(Error::FeaturelessImage);
     };
-    let mut h = coarse_similarity(gc, sc).from_level(coarse);
+    let mut h = coarse_similarity(gc, sc).from_level(fm);
 
     // Refine down the pyramid to the level where the image has at most ~1.1 megapixels.
     let mut fine = 0u32;
