@@ -186,10 +186,13 @@ pub(crate) fn fft2_magnitude_logpolar(p: &Plane, n: usize) -> Option<LogPolar> {
     // Centred magnitude with the Reddy–Chatterji high-pass emphasis.
     let mut mag = Plane::filled(n, n, 0.0);
     let half = (n / 2) as isize;
+    // Frequencies from the top half of the index range are negative; with an odd `n` the
+    // split is at (n + 1) / 2, so the centred index `k + half` stays in 0..n.
+    let split = n.div_ceil(2) as isize;
     for (i, c) in buf.iter().enumerate() {
         let (fy, fx) = ((i / n) as isize, (i % n) as isize);
-        let ky = if fy >= half { fy - n as isize } else { fy };
-        let kx = if fx >= half { fx - n as isize } else { fx };
+        let ky = if fy >= split { fy - n as isize } else { fy };
+        let kx = if fx >= split { fx - n as isize } else { fx };
         let (xi, eta) = (kx as f64 / n as f64, ky as f64 / n as f64);
         let xx = (std::f64::consts::PI * xi).cos() * (std::f64::consts::PI * eta).cos();
         let hp = (1.0 - xx) * (2.0 - xx);
@@ -225,6 +228,24 @@ pub(crate) fn fft2_magnitude_logpolar(p: &Plane, n: usize) -> Option<LogPolar> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_polar_spectrum_of_an_odd_size_stays_in_bounds() {
+        // An odd padded size once put the most negative frequency one row before the centred
+        // image (an index overflow under debug assertions).
+        for n in [33usize, 65, 64] {
+            let p = Plane {
+                w: n - 3,
+                h: n / 2,
+                data: (0..(n - 3) * (n / 2))
+                    .map(|i| ((i * 37) % 11) as f32)
+                    .collect(),
+            };
+            let lp = fft2_magnitude_logpolar(&p, n).expect("spectrum");
+            assert_eq!(lp.data.len(), lp.w * lp.h);
+            assert!(lp.data.iter().all(|v| v.is_finite()));
+        }
+    }
 
     #[test]
     fn phase_correlation_finds_a_shift() {
