@@ -14,24 +14,28 @@ pub type Slot = str;
 /// `inventory/smbios.bin` (or `DMI`), `inventory/lspci.txt`, `inventory/redfish/**.json`,
 /// `inventory/platform-cert*`.
 pub fn classify(slot: &Slot) -> Option<EvidenceKind> {
-    let mut parts = slot.split('/');
-    let top = parts.next()?;
-    let rest: Vec<&str> = parts.collect();
-    let file = *rest.last()?;
+    // Slices of the slot and of one lower-cased copy of the file name: every host's files are
+    // classified, so no per-part allocation.
+    let (top, rest) = slot.split_once('/')?;
+    let file = rest.rsplit('/').next()?;
     let lower = file.to_ascii_lowercase();
     let (stem, ext) = match lower.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), ext.to_string()),
-        _ => (lower.clone(), String::new()),
+        Some((stem, ext)) if !stem.is_empty() => (stem, ext),
+        _ => (lower.as_str(), ""),
     };
-    let flat = rest.len() == 1;
+    let flat = !rest.contains('/');
     match top {
-        "board" if flat && matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff") => {
-            Some(EvidenceKind::BoardImage { side: stem })
+        "board" if flat && matches!(ext, "png" | "jpg" | "jpeg" | "tif" | "tiff") => {
+            Some(EvidenceKind::BoardImage {
+                side: stem.to_string(),
+            })
         }
-        "firmware" if flat && matches!(ext.as_str(), "bin" | "rom" | "img" | "fd" | "flash") => {
-            Some(EvidenceKind::FirmwareImage { name: stem })
+        "firmware" if flat && matches!(ext, "bin" | "rom" | "img" | "fd" | "flash") => {
+            Some(EvidenceKind::FirmwareImage {
+                name: stem.to_string(),
+            })
         }
-        "boot" if flat => match (stem.as_str(), ext.as_str()) {
+        "boot" if flat => match (stem, ext) {
             ("quote", _) => Some(EvidenceKind::TpmQuote),
             ("ak", "pem" | "der" | "pub" | "tpm2b") => Some(EvidenceKind::AkPublic),
             ("eventlog", _) | ("binary_bios_measurements", "") => Some(EvidenceKind::EventLog),
@@ -39,13 +43,13 @@ pub fn classify(slot: &Slot) -> Option<EvidenceKind> {
             _ => None,
         },
         "inventory" => {
-            if rest.first() == Some(&"redfish") && rest.len() >= 2 {
+            if !flat && rest.split('/').next() == Some("redfish") {
                 return (ext == "json").then_some(EvidenceKind::RedfishResource);
             }
             if !flat {
                 return None;
             }
-            match (stem.as_str(), ext.as_str()) {
+            match (stem, ext) {
                 ("dmidecode", "txt") => Some(EvidenceKind::DmidecodeText),
                 ("smbios", "bin") | ("dmi", "") => Some(EvidenceKind::SmbiosBinary),
                 ("lspci", "txt") => Some(EvidenceKind::LspciText),

@@ -340,18 +340,21 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
                     .and_then(|m| forbidden.get(m))
                     .unwrap_or(&no_forbidden);
                 for f in &files {
-                    let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
-                    if let (Some(bytes), EvidenceStatus::Read) = (bytes, &item.status) {
-                        observe(
-                            host,
-                            &mut quote,
-                            &mut inventory,
-                            &item,
-                            bytes,
-                            forbidden,
-                            &analyser,
-                        );
-                    }
+                    let item = with_read_buffer(|buf| {
+                        let (item, len) = read_evidence_in(&f.abs, &f.rel, &f.kind, buf);
+                        if let (Some(len), EvidenceStatus::Read) = (len, &item.status) {
+                            observe(
+                                host,
+                                &mut quote,
+                                &mut inventory,
+                                &item,
+                                (buf, len),
+                                forbidden,
+                                &analyser,
+                            );
+                        }
+                        item
+                    });
                     host.evidence.push(item);
                 }
                 host.inventory = inventory.finish();
@@ -369,7 +372,11 @@ pub fn load(root: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Fle
             let read: Vec<(EvidenceItem, Option<crate::firmware::FirmwareImage>)> = files
                 .par_iter()
                 .map(|f| {
-                    let (item, bytes) = read_evidence_bytes(&f.abs, &f.rel, &f.kind);
+                    let (item, bytes) = with_read_buffer(|buf| {
+                        let (item, len) = read_evidence_in(&f.abs, &f.rel, &f.kind, buf);
+                        let bytes = len.map(|len| take_bytes(buf, len));
+                        (item, bytes)
+                    });
                     let golden = match (&item.kind, bytes, &item.status, &item.sha256) {
                         (
                             EvidenceKind::FirmwareImage { name },
@@ -568,20 +575,21 @@ fn scan_host(root: &Path, dir: &str) -> ScannedHost {
     Ok((host, pending))
 }
 
-/// Turns the bytes of a parsed kind into the host's typed observation.
+/// Turns the bytes of a parsed kind (the first `len` bytes of the reading buffer) into the
+/// host's typed observation; an event log is parsed in place, other kinds keep a copy.
 fn observe(
     host: &mut Host,
     quote: &mut crate::observe::QuoteParts,
     inventory: &mut crate::inventory::InventoryParts,
     item: &EvidenceItem,
-    bytes: Vec<u8>,
+    (buf, len): (&mut Vec<u8>, usize),
     forbidden: &BTreeSet<String>,
     analyser: &crate::firmware::FirmwareAnalyser,
 ) {
     match &item.kind {
         EvidenceKind::FirmwareImage { name } => {
             if let Some(sha) = &item.sha256 {
-                analyser.add(sha, bytes);
+                analyser.add(sha, take_bytes(buf, len));
                 host.firmware.push(crate::firmware::FirmwareImage {
                     name: name.clone(),
                     path: item.path.clone(),
@@ -594,11 +602,17 @@ fn observe(
         | EvidenceKind::DmidecodeText
         | EvidenceKind::LspciText
         | EvidenceKind::RedfishResource
-        | EvidenceKind::PlatformCertificate => inventory.add(&item.kind, &item.path, bytes),
-        EvidenceKind::EventLog => host
-            .boot_logs
-            .push(crate::observe::boot_log(&item.path, &bytes, forbidden)),
-        EvidenceKind::TpmQuote | EvidenceKind::AkPublic => quote.add(&item.kind, &item.path, bytes),
+        | EvidenceKind::PlatformCertificate => {
+            inventory.add(&item.kind, &item.path, take_bytes(buf, len))
+        }
+        EvidenceKind::EventLog => host.boot_logs.push(crate::observe::boot_log(
+            &item.path,
+            buf.get(..len).unwrap_or_default(),
+            forbidden,
+        )),
+        EvidenceKind::TpmQuote | EvidenceKind::AkPublic => {
+            quote.add(&item.kind, &item.path, take_bytes(buf, len))
+        }
         _ => {}
     }
 }
@@ -629,10 +643,13 @@ pub(crate) fn read_config(path: &Path) -> Result<Option<Vec<u8>>, FleetError> {
             ),
         ));
     }
+    let size = usize::try_from(meta.len()).unwrap_or(0);
+    let max = usize::try_from(CONFIG_SIZE_LIMIT).map_or(usize::MAX, |l| l.saturating_add(1));
     let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(CONFIG_SIZE_LIMIT + 1).read_to_end(&mut bytes))
+    let len = File::open(path)
+        .and_then(|mut f| read_known_size(&mut f, &mut bytes, size, max))
         .map_err(|e| FleetError::new(path, format!("cannot read: {e}")))?;
+    bytes.truncate(len);
     if bytes.len() as u64 > CONFIG_SIZE_LIMIT {
         return Err(FleetError::new(
             path,
@@ -790,7 +807,45 @@ fn join(a: &str, b: &str) -> String {
 /// Reads one evidence file: size against the kind's limit, SHA-256 of the raw bytes streamed in
 /// fixed-size chunks, the format from the first bytes, and whether it is what the slot requires.
 pub fn read_evidence(abs: &Path, rel: &str, kind: &EvidenceKind) -> EvidenceItem {
-    read_evidence_bytes(abs, rel, kind).0
+    with_read_buffer(|buf| read_evidence_in(abs, rel, kind, buf).0)
+}
+
+/// The largest buffer a reading thread keeps between files. Smaller files (event logs, quotes,
+/// keys, inventory text: nearly all of a fleet's) are read into it, so a fleet of 100,000 hosts
+/// does not allocate, fault in and free a buffer per file; a larger file gets its own.
+const KEPT_BUFFER: usize = 1024 * 1024;
+
+thread_local! {
+    /// This thread's reused reading buffer (see [`KEPT_BUFFER`]); its length is how much of it
+    /// is initialised and only grows, so it is zeroed once, not per file.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's reading buffer (a fresh one if it is in use further up the
+/// stack), and drops the buffer afterwards if a large file left it above [`KEPT_BUFFER`].
+fn with_read_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    READ_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let out = f(&mut buf);
+            if buf.capacity() > KEPT_BUFFER {
+                *buf = Vec::new();
+            }
+            out
+        }
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
+/// The first `len` bytes of a reading buffer as an owned vector: copied when small, the buffer
+/// itself (which the next file then replaces) when large.
+fn take_bytes(buf: &mut Vec<u8>, len: usize) -> Vec<u8> {
+    if len > KEPT_BUFFER / 4 {
+        let mut bytes = std::mem::take(buf);
+        bytes.truncate(len);
+        bytes
+    } else {
+        buf.get(..len).unwrap_or_default().to_vec()
+    }
 }
 
 /// True for kinds whose bytes a layer of this build parses (kept in memory, within the kind's
@@ -809,12 +864,15 @@ fn parsed(kind: &EvidenceKind) -> bool {
         )
 }
 
-/// [`read_evidence`], also returning the bytes of kinds that a layer parses.
-fn read_evidence_bytes(
+/// [`read_evidence`], also keeping the bytes of kinds that a layer parses: when the second
+/// value is `Some(len)`, they are the first `len` bytes of `buf` (a reused buffer whose length
+/// is not that of the content).
+fn read_evidence_in(
     abs: &Path,
     rel: &str,
     kind: &EvidenceKind,
-) -> (EvidenceItem, Option<Vec<u8>>) {
+    buf: &mut Vec<u8>,
+) -> (EvidenceItem, Option<usize>) {
     let mut item = EvidenceItem {
         kind: kind.clone(),
         path: rel.to_string(),
@@ -845,22 +903,22 @@ fn read_evidence_bytes(
     }
     let limit = kind.size_limit();
     if parsed(kind) && item.size <= limit {
-        return read_whole(file, item, kind, limit);
+        return read_whole(file, item, kind, limit, buf);
     }
     let mut reader = file.take(limit + 1);
     let mut head = Vec::with_capacity(SNIFF_LEN);
     let mut kept = parsed(kind).then(Vec::new);
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut chunks = vec![0u8; 64 * 1024];
     let mut read_total: u64 = 0;
     loop {
-        let n = match reader.read(&mut buf) {
+        let n = match reader.read(&mut chunks) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return unreadable(item, e),
         };
-        let chunk = buf.get(..n).unwrap_or_default();
+        let chunk = chunks.get(..n).unwrap_or_default();
         if head.len() < SNIFF_LEN {
             let want = (SNIFF_LEN - head.len()).min(chunk.len());
             head.extend_from_slice(chunk.get(..want).unwrap_or_default());
@@ -886,28 +944,52 @@ fn read_evidence_bytes(
     item.sha256 = Some(hex(&hasher.finalize()));
     let text = kept.as_deref().filter(|_| kind.is_text());
     item.status = check_format(kind, &format, &head, text, read_total);
-    (item, kept)
+    match kept {
+        Some(kept) => {
+            let len = kept.len();
+            *buf = kept;
+            (item, Some(len))
+        }
+        None => (item, None),
+    }
 }
 
-/// [`read_evidence_bytes`] for a kind a layer parses, whose size is within its limit: one read
+/// [`read_evidence_in`] for a kind a layer parses, whose size is within its limit: one read
 /// into a buffer of the file's size (plus one byte, to see a file that grew), then the hash
 /// and the format from that buffer; no chunk buffer and no second copy. A fleet of 100,000
-/// hosts reads 400,000 such files.
+/// hosts reads 400,000 such files: those up to [`KEPT_BUFFER`] go to the thread's reused
+/// buffer in one `read` (see [`read_known_size`]), larger ones to a buffer of their own.
 fn read_whole(
-    file: File,
+    mut file: File,
     mut item: EvidenceItem,
     kind: &EvidenceKind,
     limit: u64,
-) -> (EvidenceItem, Option<Vec<u8>>) {
-    let capacity = usize::try_from(item.size).map_or(0, |n| n.saturating_add(1));
-    let mut bytes = Vec::with_capacity(capacity);
-    if let Err(e) = file.take(limit + 1).read_to_end(&mut bytes) {
-        item.status = EvidenceStatus::Unreadable {
-            reason: e.to_string(),
-        };
-        return (item, None);
-    }
-    let read_total = bytes.len() as u64;
+    buf: &mut Vec<u8>,
+) -> (EvidenceItem, Option<usize>) {
+    let read = match usize::try_from(item.size) {
+        Ok(size) if size < KEPT_BUFFER => {
+            let max = usize::try_from(limit).map_or(usize::MAX, |l| l.saturating_add(1));
+            read_known_size(&mut file, buf, size, max)
+        }
+        _ => {
+            let capacity = usize::try_from(item.size).map_or(0, |n| n.saturating_add(1));
+            let mut bytes = Vec::with_capacity(capacity);
+            let read = file.take(limit + 1).read_to_end(&mut bytes);
+            *buf = bytes;
+            read
+        }
+    };
+    let read_len = match read {
+        Ok(n) => n,
+        Err(e) => {
+            item.status = EvidenceStatus::Unreadable {
+                reason: e.to_string(),
+            };
+            return (item, None);
+        }
+    };
+    let bytes = buf.get(..read_len).unwrap_or_default();
+    let read_total = read_len as u64;
     let head = bytes.get(..SNIFF_LEN.min(bytes.len())).unwrap_or_default();
     let format = sniff(head);
     item.format = format.name().to_string();
@@ -917,10 +999,53 @@ fn read_whole(
         return (item, None);
     }
     item.size = read_total;
-    item.sha256 = Some(hex(&Sha256::digest(&bytes)));
-    let text = Some(bytes.as_slice()).filter(|_| kind.is_text());
+    item.sha256 = Some(hex(&Sha256::digest(bytes)));
+    let text = Some(bytes).filter(|_| kind.is_text());
     item.status = check_format(kind, &format, head, text, read_total);
-    (item, Some(bytes))
+    (item, Some(read_len))
+}
+
+/// Reads `file` from where it stands into the start of `buf`, at most `max` bytes, and returns
+/// how many came. `buf` is a reused buffer: its length (what is initialised) only grows.
+/// `size` is what the file's metadata said just before: a regular file of that size arrives in
+/// one `read` asked for more, and is then taken as read, without the second `read` that would
+/// only return 0 (a file that grows after that point is read as it was, as it would be had it
+/// grown a moment later). Anything else (a file that grew, short reads, a size of 0 as
+/// pseudo-files report) is read on until a `read` returns 0 or `max` bytes came.
+fn read_known_size(
+    file: &mut File,
+    buf: &mut Vec<u8>,
+    size: usize,
+    max: usize,
+) -> io::Result<usize> {
+    let mut filled = 0usize;
+    while filled < max {
+        if filled == buf.len() {
+            let want = if filled <= size {
+                size.saturating_add(1).max(filled.saturating_add(1))
+            } else {
+                filled.saturating_mul(2)
+            };
+            buf.resize(want.clamp(filled.saturating_add(1), max), 0);
+        }
+        let end = buf.len().min(max);
+        let Some(spare) = buf.get_mut(filled..end) else {
+            break;
+        };
+        let asked = spare.len();
+        match file.read(spare) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                if filled == size && n < asked {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Whether the content is what its slot promises.

@@ -1,11 +1,19 @@
 //! Typed observations made from evidence bytes by the format crates (which do no I/O), kept
 //! compact and owned so the bytes can be dropped as soon as a host is read.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use tamperscan_bytes::hex;
 use tamperscan_tcg::{
-    check_digests, decode, event_data, replay, AlgId, EventType, LogFormat, Pcrs,
+    check_digests_with, decode, event_data, replay, AlgId, DigestMemo, EventType, LogFormat, Pcrs,
 };
+
+thread_local! {
+    /// Event data this thread found to match its digest (see [`DigestMemo`]): the large
+    /// variables (db, dbx, KEK) recur in every host of a model and are compared, not hashed
+    /// again. Bounded, and gone with the reading thread.
+    static DIGEST_MEMO: RefCell<DigestMemo> = RefCell::new(DigestMemo::new());
+}
 
 /// The PCRs whose events are kept for comparison with siblings: those the platform firmware
 /// alone decides (0: S-CRTM and firmware blobs, 2: add-in device code, 7: Secure Boot policy).
@@ -105,7 +113,10 @@ pub fn boot_log(path: &str, bytes: &[u8], forbidden: &BTreeSet<String>) -> BootL
                 AlgId::SM3_256,
                 AlgId::SHA1,
             ];
-            let mismatches = check_digests(&log);
+            let mismatches = DIGEST_MEMO.with(|memo| match memo.try_borrow_mut() {
+                Ok(mut memo) => check_digests_with(&log, &mut memo),
+                Err(_) => tamperscan_tcg::check_digests(&log),
+            });
             let edited: BTreeSet<usize> = mismatches.iter().map(|m| m.event).collect();
             let skip = usize::from(log.spec_id.is_some());
             let cc = log.format == LogFormat::Ccel;

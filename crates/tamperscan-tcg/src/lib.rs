@@ -24,7 +24,7 @@ pub mod writer;
 
 pub use alg::{AlgId, DigestBuf};
 pub use cel_json::decode;
-pub use digest_check::{check_digests, DigestMismatch};
+pub use digest_check::{check_digests, check_digests_with, DigestMemo, DigestMismatch};
 pub use event_log::{parse, Event, EventLog, LogFormat, Trailing, MAX_EVENTS, MAX_EVENT_SIZE};
 pub use event_type::EventType;
 pub use replay::{replay, Pcrs, ReplayIssue};
