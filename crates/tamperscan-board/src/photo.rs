@@ -261,30 +261,15 @@ fn survives_local_shift(
     let m = 4 * r;
     let (x0, y0) = (reg.x0.saturating_sub(m), reg.y0.saturating_sub(m));
     let (x1, y1) = ((reg.x1 + m).min(w), (reg.y1 + m).min(h));
-    let sad = |dx: isize, dy: isize| {
-        let mut acc = 0u64;
-        for y in y0..y1 {
-            let Some(qy) = y.checked_add_signed(dy).filter(|&q| q < h) else {
-                continue;
-            };
-            for x in x0..x1 {
-                if x >= reg.x0 && x < reg.x1 && y >= reg.y0 && y < reg.y1 {
-                    continue;
-                }
-                let Some(qx) = x.checked_add_signed(dx).filter(|&q| q < w) else {
-                    continue;
-                };
-                for c in chans {
-                    let (Some(&gv), Some(&sv)) = (c.g.get(y * w + x), c.s.get(qy * w + qx)) else {
-                        continue;
-                    };
-                    acc += u64::from(gv.abs_diff(sv));
-                }
-            }
-        }
-        acc
+    let window = Window {
+        x0,
+        y0,
+        x1,
+        y1,
+        stride: 1,
+        skip: Some(reg),
     };
-    let (dx, dy) = crate::plane::best_shift(r, sad);
+    let (dx, dy) = crate::plane::best_shift(r, |dx, dy| window.sad(chans, w, h, dx, dy));
     if dx == 0 && dy == 0 {
         return true;
     }
@@ -318,6 +303,46 @@ fn clip_flags(raw: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A window of golden pixels, sampled every `stride` pixels, whose summed absolute difference
+/// to the suspect shifted by `(dx, dy)` is taken over every channel (`skip`: a box left out).
+struct Window<'a> {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    stride: usize,
+    skip: Option<&'a Region>,
+}
+
+impl Window<'_> {
+    fn sad(&self, chans: &[Chan], w: usize, h: usize, dx: isize, dy: isize) -> u64 {
+        let mut acc = 0u64;
+        for y in (self.y0..self.y1).step_by(self.stride.max(1)) {
+            let Some(qy) = y.checked_add_signed(dy).filter(|&q| q < h) else {
+                continue;
+            };
+            for x in (self.x0..self.x1).step_by(self.stride.max(1)) {
+                if self
+                    .skip
+                    .is_some_and(|r| x >= r.x0 && x < r.x1 && y >= r.y0 && y < r.y1)
+                {
+                    continue;
+                }
+                let Some(qx) = x.checked_add_signed(dx).filter(|&q| q < w) else {
+                    continue;
+                };
+                for c in chans {
+                    let (Some(&gv), Some(&sv)) = (c.g.get(y * w + x), c.s.get(qy * w + qx)) else {
+                        continue;
+                    };
+                    acc += u64::from(gv.abs_diff(sv));
+                }
+            }
+        }
+        acc
+    }
+}
+
 /// Whether the region is a part that moved by up to `reach` px (see the module doc): the
 /// displacement that best matches the region's own window (region included, since the part
 /// is in it) must remove at least [`MIN_SHIFT_GAIN`] of the window's mismatch, and then fewer
@@ -339,26 +364,15 @@ fn moved_part(
     // Sample large windows on a grid: the best shift of a big part shows on a subset.
     let n = (x1.saturating_sub(x0)) * (y1.saturating_sub(y0));
     let stride = ((n as f64 / 20_000.0).sqrt().ceil() as usize).max(1);
-    let sad = |dx: isize, dy: isize| {
-        let mut acc = 0u64;
-        for y in (y0..y1).step_by(stride) {
-            let Some(qy) = y.checked_add_signed(dy).filter(|&q| q < h) else {
-                continue;
-            };
-            for x in (x0..x1).step_by(stride) {
-                let Some(qx) = x.checked_add_signed(dx).filter(|&q| q < w) else {
-                    continue;
-                };
-                for c in chans {
-                    let (Some(&gv), Some(&sv)) = (c.g.get(y * w + x), c.s.get(qy * w + qx)) else {
-                        continue;
-                    };
-                    acc += u64::from(gv.abs_diff(sv));
-                }
-            }
-        }
-        acc
+    let window = Window {
+        x0,
+        y0,
+        x1,
+        y1,
+        stride,
+        skip: None,
     };
+    let sad = |dx, dy| window.sad(chans, w, h, dx, dy);
     let (dx, dy) = crate::plane::best_shift(reach, sad);
     if (dx, dy) == (0, 0) {
         return false;
