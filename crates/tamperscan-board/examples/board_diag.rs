@@ -1,7 +1,7 @@
 //! Developer diagnostic: per pair, every predicted change and every truth box as JSON lines
 //! (`pred`/`truth` records with the best IoU against the other side), for error analysis.
 //!
-//! `cargo run --release -p tamperscan-board --example board_diag -- DIR LIST [--perturb SEED]`
+//! `cargo run --release -p tamperscan-board --example board_diag -- DIR LIST [--perturb SEED] [--only ID]`
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout)]
 
@@ -34,6 +34,10 @@ fn main() -> ExitCode {
         .position(|a| a == "--perturb")
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok());
+    let only: Option<&String> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1));
     let dir = PathBuf::from(dir);
     let Ok(text) = std::fs::read_to_string(list) else {
         eprintln!("cannot read {list}");
@@ -46,6 +50,9 @@ fn main() -> ExitCode {
             continue;
         };
         let stem = img.trim_end_matches(".jpg");
+        if only.is_some_and(|o| !stem.ends_with(o.as_str())) {
+            continue;
+        }
         let rd = |p: String| std::fs::read(dir.join(p)).ok();
         let (Some(a), Some(b), Some(t)) = (
             rd(format!("{stem}_temp.jpg")),

@@ -4,10 +4,13 @@
 //!    pixels of shift, a fraction of a degree or percent of rotation and scale): block matching
 //!    on a half-size image and a weighted affine fit ([`crate::block_match`]), straight from the
 //!    8-bit pixels.
-//! 2. Otherwise a coarse similarity by Fourier–Mellin (log-polar phase correlation of the
-//!    high-passed magnitude spectra for rotation and scale, then phase correlation for shift),
-//! 3. refined as a full homography by robust Gauss–Newton (Lucas–Kanade, forward compositional)
-//!    down the pyramid, with a photometric gain and bias so lighting changes do not bias it.
+//! 2. Otherwise coarse similarity candidates by Fourier–Mellin (log-polar phase correlation of
+//!    the high-passed magnitude spectra for rotation and scale, then phase correlation for
+//!    shift), ranked by correlation;
+//! 3. the best few each refined as an affine transform by robust Gauss–Newton (Lucas–Kanade,
+//!    forward compositional) down the pyramid from about 64 px, with a photometric gain and bias
+//!    so lighting changes do not bias it; the one that correlates best one level above the
+//!    finest goes on to the finest level.
 //!
 //! Quality is the normalised cross-correlation of the two images after alignment over their
 //! overlap; below [`crate::Options::min_correlation`] the pair is refused as not the same board.
@@ -146,41 +149,45 @@ pub(crate) fn register_planes(
         return Err(Error::FeaturelessImage);
     }
     let coarse = level_for(g0.w.max(s0.w), g0.h.max(s0.h), 256);
-    let gp = pyramid(g0, coarse);
-    let sp = pyramid(s0, coarse);
+    // Refinement starts where the larger side is about 64 px: there a scale error of 10% moves
+    // the border by 3 px, within the reach of Gauss–Newton on a blurred image.
+    let top = level_for(g0.w.max(s0.w), g0.h.max(s0.h), 64).max(coarse);
+    let gp = pyramid(g0, top);
+    let sp = pyramid(s0, top);
 
-    // Coarse similarity by Fourier–Mellin, one level finer than the refinement starts: a board
+    // Coarse similarity candidates by Fourier–Mellin, one level finer than `coarse`: a board
     // with fine traces over large plain areas keeps too little structure at 256 px.
     let fm = coarse.saturating_sub(1);
     let (Some(gc), Some(sc)) = (gp.get(fm as usize), sp.get(fm as usize)) else {
         return Err(Error::FeaturelessImage);
     };
-    let mut h = coarse_similarity(gc, sc).from_level(fm);
+    let candidates = coarse_similarity(gc, sc);
 
     // Refine down the pyramid to the level where the image has at most ~1.1 megapixels.
     let mut fine = 0u32;
-    while (g0.w >> fine) * (g0.h >> fine) > 1_100_000 && fine < coarse {
+    while (g0.w >> fine) * (g0.h >> fine) > 1_100_000 && fine < top {
         fine += 1;
     }
-    let mut k = coarse;
-    loop {
-        if let (Some(g), Some(s)) = (gp.get(k as usize), sp.get(k as usize)) {
-            // A flat board under a distant camera moves affinely; perspective terms would let
-            // Gauss–Newton trade a wrong shift against a tilt on weakly structured boards.
-            let params = 6;
-            let iters = if k == fine { 8 } else { 20 };
-            let hk = h.to_level(k);
-            let before = ncc_warped(g, s, &hk);
-            let refined = lk_refine(g, s, hk, params, iters);
-            // Gauss–Newton can wander off on repetitive patterns; keep it only if it helps.
-            if ncc_warped(g, s, &refined) >= before {
-                h = refined.from_level(k);
-            }
+    // Each candidate is refined down to one level above `fine` and the best one there goes on:
+    // on weakly structured or periodic boards the candidate that correlates best at the coarse
+    // level is not always the one that converges to the best fit.
+    let choose = (fine + 1).min(top);
+    let mut best: Option<(f64, Homography)> = None;
+    for cand in candidates.iter().take(CANDIDATES_REFINED) {
+        let h = refine_levels(&gp, &sp, cand.from_level(fm), (top, choose, fine));
+        let (Some(g), Some(s)) = (gp.get(choose as usize), sp.get(choose as usize)) else {
+            continue;
+        };
+        let c = ncc_warped(g, s, &h.to_level(choose));
+        if best.as_ref().is_none_or(|b| c > b.0) {
+            best = Some((c, h));
         }
-        if k <= fine {
-            break;
-        }
-        k -= 1;
+    }
+    let Some((_, mut h)) = best else {
+        return Err(Error::FeaturelessImage);
+    };
+    if fine < choose {
+        h = refine_levels(&gp, &sp, h, (fine, fine, fine));
     }
     let (Some(gf), Some(sf)) = (gp.get(fine as usize), sp.get(fine as usize)) else {
         return Err(Error::FeaturelessImage);
@@ -204,6 +211,40 @@ pub(crate) fn register_planes(
         });
     }
     Ok(reg)
+}
+
+/// How many coarse candidates are refined before one is chosen.
+const CANDIDATES_REFINED: usize = 3;
+
+/// Refines `h` (level-0 coordinates) by Gauss–Newton from pyramid level `from` down to `to`.
+/// At `fine`, the last level, Gauss–Newton gets fewer iterations: it starts converged.
+fn refine_levels(
+    gp: &[Plane],
+    sp: &[Plane],
+    mut h: Homography,
+    (from, to, fine): (u32, u32, u32),
+) -> Homography {
+    let mut k = from;
+    loop {
+        if let (Some(g), Some(s)) = (gp.get(k as usize), sp.get(k as usize)) {
+            // A flat board under a distant camera moves affinely; perspective terms would let
+            // Gauss–Newton trade a wrong shift against a tilt on weakly structured boards.
+            let params = 6;
+            let iters = if k == fine { 8 } else { 20 };
+            let hk = h.to_level(k);
+            let before = ncc_warped(g, s, &hk);
+            let refined = lk_refine(g, s, hk, params, iters);
+            // Gauss–Newton can wander off on repetitive patterns; keep it only if it helps.
+            if ncc_warped(g, s, &refined) >= before {
+                h = refined.from_level(k);
+            }
+        }
+        if k <= to {
+            break;
+        }
+        k -= 1;
+    }
+    h
 }
 
 /// Rotation and scale of the local linear part at the image centre.
@@ -243,9 +284,10 @@ fn overlap_fraction(g: (usize, usize), s: (usize, usize), h: &Homography) -> f64
 ///
 /// The log-polar correlation gives rotation and scale candidates (its strongest peaks, each
 /// with the 180-degree ambiguity of a magnitude spectrum); for each, phase correlation gives
-/// translation candidates. Every combination is scored by normalised correlation and the best
-/// kept: on periodic or weakly structured boards the strongest peak is not always the right one.
-fn coarse_similarity(g: &Plane, s: &Plane) -> Homography {
+/// translation candidates. Every combination is scored by normalised correlation; the distinct
+/// ones come back best first: on periodic or weakly structured boards the strongest peak is not
+/// always the right one.
+fn coarse_similarity(g: &Plane, s: &Plane) -> Vec<Homography> {
     let n = g.w.max(g.h).max(s.w).max(s.h);
     let mut rs: Vec<(f64, f64)> = Vec::new();
     if let (Some(lg), Some(ls)) = (fft2_magnitude_logpolar(g, n), fft2_magnitude_logpolar(s, n)) {
@@ -262,7 +304,7 @@ fn coarse_similarity(g: &Plane, s: &Plane) -> Homography {
     let (cx, cy) = ((g.w as f64 - 1.0) / 2.0, (g.h as f64 - 1.0) / 2.0);
     let (scx, scy) = ((s.w as f64 - 1.0) / 2.0, (s.h as f64 - 1.0) / 2.0);
     let ident = Homography::translation(scx - cx, scy - cy);
-    let mut best = (ncc_warped(g, s, &ident), ident);
+    let mut all = vec![(ncc_warped(g, s, &ident), ident)];
     let gw = crate::fft::hann_windowed(g);
     for (rot_deg, scale) in rs {
         for extra in [0.0, 180.0] {
@@ -272,14 +314,33 @@ fn coarse_similarity(g: &Plane, s: &Plane) -> Homography {
             let sw = crate::fft::hann_windowed(&filled);
             for (dy, dx, _) in phase_correlate_peaks(&gw, &sw, g.w, g.h, 3) {
                 let h = hc.compose(&Homography::translation(dx, dy));
-                let c = ncc_warped(g, s, &h);
-                if c > best.0 {
-                    best = (c, h);
-                }
+                all.push((ncc_warped(g, s, &h), h));
             }
         }
     }
-    best.1
+    all.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Distinct transforms only: two that put every corner within 2 px are the same.
+    let corners = [
+        (0.0, 0.0),
+        (g.w as f64, 0.0),
+        (0.0, g.h as f64),
+        (g.w as f64, g.h as f64),
+    ];
+    let mut out: Vec<Homography> = Vec::new();
+    for (_, h) in all {
+        let same = out.iter().any(|o| {
+            corners
+                .iter()
+                .all(|&(x, y)| match (o.apply(x, y), h.apply(x, y)) {
+                    (Some(a), Some(b)) => (a.0 - b.0).hypot(a.1 - b.1) < 2.0,
+                    _ => false,
+                })
+        });
+        if !same {
+            out.push(h);
+        }
+    }
+    out
 }
 
 /// Replaces NaN by the mean of the valid samples.

@@ -132,6 +132,32 @@ fn perturbed_pair_still_finds_its_defects() {
     assert!(r.changes.len() <= plain.changes.len() + 2, "{r:?}");
 }
 
+/// A board with a few large features and little else, shrunk by 8%: the Fourier–Mellin
+/// candidate that correlates best at the coarse level has the wrong scale (1.01) and Gauss–Newton
+/// from it settles 5 degrees off (correlation 0.57); refining the next candidates as well finds
+/// the fit that agrees with the unperturbed pair's.
+#[test]
+fn weakly_structured_board_is_registered_under_a_large_scale_change() {
+    let Some(b) = boards() else { return };
+    let stem = b.join("deeppcb/PCBData/group20085/20085/20085144");
+    let g = load(&PathBuf::from(format!("{}_temp.jpg", stem.display())));
+    let s = load(&PathBuf::from(format!("{}_test.jpg", stem.display())));
+    // What `board eval --perturb 3` draws for this pair (line 91 of the subset list): shift
+    // (-6.3, -1.9), rotation -0.81 degrees, scale 0.921.
+    let p = Perturbation::from_seed(93);
+    assert!((p.scale - 0.921).abs() < 0.001, "{p:?}");
+    let sp = perturb(&s, &p).unwrap();
+    let r = tamperscan_board::register(&g, &sp, &Options::default()).unwrap();
+    // The pair itself is not exactly aligned: the truth is the perturbation after the
+    // registration of the unperturbed pair.
+    let plain = tamperscan_board::register(&g, &s, &Options::default()).unwrap();
+    let truth = p.transform(s.width(), s.height()).compose(&plain.transform);
+    for (x, y) in [(64.0, 64.0), (576.0, 64.0), (64.0, 576.0), (576.0, 576.0)] {
+        let (a, e) = (truth.apply(x, y).unwrap(), r.transform.apply(x, y).unwrap());
+        assert!((a.0 - e.0).hypot(a.1 - e.1) < 2.0, "at ({x}, {y}): {r:?}");
+    }
+}
+
 #[test]
 fn different_designs_are_refused() {
     let Some(b) = boards() else { return };
