@@ -1,7 +1,7 @@
 //! Developer diagnostic: per pair, every predicted change and every truth box as JSON lines
 //! (`pred`/`truth` records with the best IoU against the other side), for error analysis.
 //!
-//! `cargo run --release -p tamperscan-board --example board_diag -- DIR LIST [--perturb SEED] [--only ID]`
+//! `cargo run --release -p tamperscan-board --example board_diag -- DIR LIST [--perturb SEED [--tilt DEG]] [--only ID]`
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout)]
 
@@ -32,6 +32,11 @@ fn main() -> ExitCode {
     let seed: Option<u64> = args
         .iter()
         .position(|a| a == "--perturb")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok());
+    let tilt: Option<f64> = args
+        .iter()
+        .position(|a| a == "--tilt")
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok());
     let only: Option<&String> = args
@@ -66,7 +71,10 @@ fn main() -> ExitCode {
         };
         let mut truth_h = None;
         if let Some(sd) = seed {
-            let p = Perturbation::from_seed(sd.wrapping_add(k as u64));
+            let mut p = Perturbation::from_seed(sd.wrapping_add(k as u64));
+            if let Some(t) = tilt {
+                p = p.with_tilt(t, sd.wrapping_add(k as u64));
+            }
             let h0 = tamperscan_board::register(&g, &s, &Options::default())
                 .map(|r| r.transform)
                 .unwrap_or(tamperscan_board::Homography::IDENTITY);

@@ -1,7 +1,7 @@
 //! Runs the evaluation over a directory and prints metrics as JSON (single-threaded).
 //!
 //! `cargo run --release -p tamperscan-board --example board_eval -- deeppcb DIR [--list FILE]
-//!  [--perturb SEED] [--groups g1,g2] [--exclude g1,g2] [--limit N] [--per-pair]`
+//!  [--perturb SEED [--tilt DEG]] [--groups g1,g2] [--exclude g1,g2] [--limit N] [--per-pair]`
 //! `cargo run --release -p tamperscan-board --example board_eval -- assembled DIR`
 #![forbid(unsafe_code)]
 
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         match args.get(i).map(String::as_str) {
             Some("--list") => cfg.pair_list = Some(PathBuf::from(&v)),
             Some("--perturb") => cfg.perturb_seed = v.parse().ok(),
+            Some("--tilt") => cfg.perturb_tilt_deg = v.parse().ok(),
             Some("--groups") => cfg.groups = v.split(',').map(str::to_string).collect(),
             Some("--exclude") => cfg.exclude_groups = v.split(',').map(str::to_string).collect(),
             Some("--limit") => cfg.limit = v.parse().unwrap_or(0),

@@ -36,6 +36,9 @@ pub struct EvalConfig {
     pub exclude_groups: Vec<String>,
     /// Apply [`Perturbation::from_seed`] (seeded by the pair index plus this) to each suspect.
     pub perturb_seed: Option<u64>,
+    /// With `perturb_seed`, also tilt the camera by up to this many degrees
+    /// ([`Perturbation::with_tilt`]): a perspective change.
+    pub perturb_tilt_deg: Option<f64>,
     /// At most this many pairs (0 = all).
     pub limit: usize,
     /// Margin in px added to each side of a predicted box before matching (DeepPCB layout);
@@ -334,9 +337,13 @@ pub fn eval_deeppcb_dir(dir: &Path, cfg: &EvalConfig) -> Result<DeepPcbMetrics, 
             .to_string();
         let temp = read(&PathBuf::from(format!("{}_temp.jpg", stem.display())))?;
         let test = read(&PathBuf::from(format!("{}_test.jpg", stem.display())))?;
-        let pert = cfg
-            .perturb_seed
-            .map(|s| Perturbation::from_seed(s.wrapping_add(k as u64)));
+        let pert = cfg.perturb_seed.map(|s| {
+            let p = Perturbation::from_seed(s.wrapping_add(k as u64));
+            match cfg.perturb_tilt_deg {
+                Some(t) => p.with_tilt(t, s.wrapping_add(k as u64)),
+                None => p,
+            }
+        });
         let t0 = Instant::now();
         let mut dims = (0u32, 0u32);
         let result = (|| -> Result<_, Error> {

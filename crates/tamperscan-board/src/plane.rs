@@ -36,11 +36,11 @@ impl Plane {
         if !(x >= 0.0 && y >= 0.0) {
             return f32::NAN;
         }
-        let x0 = x.floor();
-        let y0 = y.floor();
-        let fx = (x - x0) as f32;
-        let fy = (y - y0) as f32;
-        let (xi, yi) = (x0 as usize, y0 as usize);
+        // Non-negative here, so truncation is the floor (and saturates for huge values, which
+        // the bounds check below rejects).
+        let (xi, yi) = (x as usize, y as usize);
+        let fx = (x - xi as f64) as f32;
+        let fy = (y - yi as f64) as f32;
         if xi >= self.w || yi >= self.h {
             return f32::NAN;
         }

@@ -5,12 +5,13 @@
 //!    on a half-size image and a weighted affine fit ([`crate::block_match`]), straight from the
 //!    8-bit pixels.
 //! 2. Otherwise coarse similarity candidates by Fourier–Mellin (log-polar phase correlation of
-//!    the high-passed magnitude spectra for rotation and scale, then phase correlation for
-//!    shift), ranked by correlation;
+//!    the high-passed magnitude spectra, on two adjacent levels, for rotation and scale; then
+//!    phase correlation for shift), ranked by correlation;
 //! 3. the best few each refined as an affine transform by robust Gauss–Newton (Lucas–Kanade,
 //!    forward compositional) down the pyramid from about 64 px, with a photometric gain and bias
-//!    so lighting changes do not bias it; the one that correlates best one level above the
-//!    finest goes on to the finest level.
+//!    so lighting changes do not bias it; the one that correlates best (among those that keep
+//!    enough of the golden image in view) one level above the finest goes on, with the
+//!    perspective terms of a full homography on the last levels (a tilted camera).
 //!
 //! Quality is the normalised cross-correlation of the two images after alignment over their
 //! overlap; below [`crate::Options::min_correlation`] the pair is refused as not the same board.
@@ -155,13 +156,19 @@ pub(crate) fn register_planes(
     let gp = pyramid(g0, top);
     let sp = pyramid(s0, top);
 
-    // Coarse similarity candidates by Fourier–Mellin, one level finer than `coarse`: a board
-    // with fine traces over large plain areas keeps too little structure at 256 px.
+    // Coarse similarity candidates by Fourier–Mellin on `coarse` and one level finer: a board
+    // with fine traces over large plain areas keeps too little structure at 256 px for the
+    // spectrum, though enough for the shift.
     let fm = coarse.saturating_sub(1);
-    let (Some(gc), Some(sc)) = (gp.get(fm as usize), sp.get(fm as usize)) else {
+    let (Some(gf), Some(sf), Some(gc), Some(sc)) = (
+        gp.get(fm as usize),
+        sp.get(fm as usize),
+        gp.get(coarse as usize),
+        sp.get(coarse as usize),
+    ) else {
         return Err(Error::FeaturelessImage);
     };
-    let candidates = coarse_similarity(gc, sc);
+    let candidates = coarse_similarity(gf, sf, gc, sc);
 
     // Refine down the pyramid to the level where the image has at most ~1.1 megapixels.
     let mut fine = 0u32;
@@ -172,23 +179,34 @@ pub(crate) fn register_planes(
     // on weakly structured or periodic boards the candidate that correlates best at the coarse
     // level is not always the one that converges to the best fit.
     let choose = (fine + 1).min(top);
-    let mut best: Option<(f64, Homography)> = None;
+    // Ranked by (enough overlap, correlation): on a nearly blank board a fit that keeps only a
+    // sliver of the golden image in view can correlate best, and would be refused.
+    let mut best: Option<((bool, f64), Homography)> = None;
     for cand in candidates.iter().take(CANDIDATES_REFINED) {
-        let h = refine_levels(&gp, &sp, cand.from_level(fm), (top, choose, fine));
+        let h = refine_levels(
+            &gp,
+            &sp,
+            cand.from_level(coarse),
+            (top, choose, fine),
+            false,
+        );
         let (Some(g), Some(s)) = (gp.get(choose as usize), sp.get(choose as usize)) else {
             continue;
         };
         let c = ncc_warped(g, s, &h.to_level(choose));
-        if best.as_ref().is_none_or(|b| c > b.0) {
-            best = Some((c, h));
+        let enough = overlap_fraction((g0.w, g0.h), (s0.w, s0.h), &h) >= opts.min_overlap;
+        if best
+            .as_ref()
+            .is_none_or(|b| (enough, c).partial_cmp(&b.0).is_some_and(|o| o.is_gt()))
+        {
+            best = Some(((enough, c), h));
         }
     }
     let Some((_, mut h)) = best else {
         return Err(Error::FeaturelessImage);
     };
-    if fine < choose {
-        h = refine_levels(&gp, &sp, h, (fine, fine, fine));
-    }
+    // The chosen one with perspective terms from `choose` down (a tilted camera).
+    h = refine_levels(&gp, &sp, h, (choose, fine, fine), true);
     let (Some(gf), Some(sf)) = (gp.get(fine as usize), sp.get(fine as usize)) else {
         return Err(Error::FeaturelessImage);
     };
@@ -213,8 +231,14 @@ pub(crate) fn register_planes(
     Ok(reg)
 }
 
-/// How many coarse candidates are refined before one is chosen.
-const CANDIDATES_REFINED: usize = 3;
+/// Smallest pyramid level (larger side, px) refined with perspective terms.
+const PERSPECTIVE_MIN_SIDE: usize = 128;
+
+/// How many coarse candidates are refined before one is chosen: each rotation-scale peak comes
+/// with its 180-degree twin, and on symmetric or weakly structured boards the right one can rank
+/// as low as fourth (measured over perturbed DeepPCB pairs: three left one seed 0.033 short in
+/// mAP; six cost about 40 ms more per pair on the slow path).
+const CANDIDATES_REFINED: usize = 6;
 
 /// Refines `h` (level-0 coordinates) by Gauss–Newton from pyramid level `from` down to `to`.
 /// At `fine`, the last level, Gauss–Newton gets fewer iterations: it starts converged.
@@ -223,21 +247,31 @@ fn refine_levels(
     sp: &[Plane],
     mut h: Homography,
     (from, to, fine): (u32, u32, u32),
+    perspective: bool,
 ) -> Homography {
     let mut k = from;
     loop {
         if let (Some(g), Some(s)) = (gp.get(k as usize), sp.get(k as usize)) {
-            // A flat board under a distant camera moves affinely; perspective terms would let
-            // Gauss–Newton trade a wrong shift against a tilt on weakly structured boards.
-            let params = 6;
             let iters = if k == fine { 8 } else { 20 };
-            let hk = h.to_level(k);
-            let before = ncc_warped(g, s, &hk);
-            let refined = lk_refine(g, s, hk, params, iters);
-            // Gauss–Newton can wander off on repetitive patterns; keep it only if it helps.
-            if ncc_warped(g, s, &refined) >= before {
-                h = refined.from_level(k);
+            let mut hk = h.to_level(k);
+            let mut score = ncc_warped(g, s, &hk);
+            // Affine first: started far from the fit, perspective terms would let Gauss–Newton
+            // trade a wrong shift against a tilt on weakly structured boards. From the affine
+            // fit, on levels of at least PERSPECTIVE_MIN_SIDE px (where a tilted camera's
+            // perspective shows), the full homography.
+            let mut models = vec![6];
+            if perspective && g.w.max(g.h) >= PERSPECTIVE_MIN_SIDE {
+                models.push(8);
             }
+            for params in models {
+                let refined = lk_refine(g, s, hk, params, iters);
+                // Gauss–Newton can wander off on repetitive patterns; keep it only if it helps.
+                let c = ncc_warped(g, s, &refined);
+                if c >= score {
+                    (hk, score) = (refined, c);
+                }
+            }
+            h = hk.from_level(k);
         }
         if k <= to {
             break;
@@ -280,22 +314,24 @@ fn overlap_fraction(g: (usize, usize), s: (usize, usize), h: &Homography) -> f64
     }
 }
 
-/// Fourier–Mellin similarity on one (coarse) level, returned in that level's coordinates.
+/// Fourier–Mellin similarity candidates, in the coordinates of the coarser of two adjacent
+/// pyramid levels (`fine_g`/`fine_s` one level finer than `g`/`s`).
 ///
-/// The log-polar correlation gives rotation and scale candidates (its strongest peaks, each
-/// with the 180-degree ambiguity of a magnitude spectrum); for each, phase correlation gives
-/// translation candidates. Every combination is scored by normalised correlation; the distinct
-/// ones come back best first: on periodic or weakly structured boards the strongest peak is not
-/// always the right one.
-fn coarse_similarity(g: &Plane, s: &Plane) -> Vec<Homography> {
-    let n = g.w.max(g.h).max(s.w).max(s.h);
-    let mut rs: Vec<(f64, f64)> = Vec::new();
-    if let (Some(lg), Some(ls)) = (fft2_magnitude_logpolar(g, n), fft2_magnitude_logpolar(s, n)) {
-        for (dth, dr, _) in phase_correlate_peaks(&lg.data, &ls.data, lg.w, lg.h, 3) {
-            // Rows are angles over [0, pi), columns log-radius steps.
-            let deg = dth * 180.0 / lg.h as f64;
-            // A suspect magnified by `s` has its spectrum shrunk by `s`.
-            rs.push((deg, (-dr * lg.log_step).exp()));
+/// The log-polar correlation gives rotation and scale candidates (its strongest peaks on both
+/// levels, each with the 180-degree ambiguity of a magnitude spectrum); for each, phase
+/// correlation gives translation candidates. Every combination is scored by normalised
+/// correlation; the distinct ones come back best first: on periodic or weakly structured boards
+/// the strongest peak is not always the right one.
+fn coarse_similarity(fine_g: &Plane, fine_s: &Plane, g: &Plane, s: &Plane) -> Vec<Homography> {
+    let mut rs = rotation_scale_peaks(fine_g, fine_s);
+    // And from the coarser level: under a tilted camera the scale changes across the image,
+    // which smears the spectrum, and which level keeps a clear peak varies from board to board.
+    for c in rotation_scale_peaks(g, s) {
+        if !rs
+            .iter()
+            .any(|r| (r.0 - c.0).abs() < 0.5 && (r.1 / c.1 - 1.0).abs() < 0.005)
+        {
+            rs.push(c);
         }
     }
     if rs.is_empty() {
@@ -343,6 +379,22 @@ fn coarse_similarity(g: &Plane, s: &Plane) -> Vec<Homography> {
     out
 }
 
+/// Rotation (degrees) and scale candidates from the log-polar phase correlation of the two
+/// images' magnitude spectra, strongest first.
+fn rotation_scale_peaks(g: &Plane, s: &Plane) -> Vec<(f64, f64)> {
+    let n = g.w.max(g.h).max(s.w).max(s.h);
+    let mut rs = Vec::new();
+    if let (Some(lg), Some(ls)) = (fft2_magnitude_logpolar(g, n), fft2_magnitude_logpolar(s, n)) {
+        for (dth, dr, _) in phase_correlate_peaks(&lg.data, &ls.data, lg.w, lg.h, 3) {
+            // Rows are angles over [0, pi), columns log-radius steps.
+            let deg = dth * 180.0 / lg.h as f64;
+            // A suspect magnified by `s` has its spectrum shrunk by `s`.
+            rs.push((deg, (-dr * lg.log_step).exp()));
+        }
+    }
+    rs
+}
+
 /// Replaces NaN by the mean of the valid samples.
 fn fill_nan(p: &Plane) -> Plane {
     let (m, _) = p.mean_std();
@@ -361,6 +413,25 @@ fn fill_nan(p: &Plane) -> Plane {
 pub(crate) fn warp(s: &Plane, h: &Homography, w: usize, hgt: usize) -> Plane {
     let m = &h.0;
     let mut data = Vec::with_capacity(w * hgt);
+    let (lo_u, lo_v, hi_u, hi_v) = (-0.5, -0.5, s.w as f64 - 0.5, s.h as f64 - 0.5);
+    if m[6] == 0.0 && m[7] == 0.0 && m[8] != 0.0 {
+        // Affine: no division per pixel.
+        let a = m.map(|v| v / m[8]);
+        for y in 0..hgt {
+            let yf = y as f64;
+            let (u0, v0) = (a[1] * yf + a[2], a[4] * yf + a[5]);
+            for x in 0..w {
+                let xf = x as f64;
+                let (u, v) = (a[0] * xf + u0, a[3] * xf + v0);
+                if u < lo_u || v < lo_v || u > hi_u || v > hi_v {
+                    data.push(f32::NAN);
+                } else {
+                    data.push(s.bilinear(u.max(0.0), v.max(0.0)));
+                }
+            }
+        }
+        return Plane { w, h: hgt, data };
+    }
     for y in 0..hgt {
         let yf = y as f64;
         for x in 0..w {
@@ -594,6 +665,31 @@ mod tests {
         // suspect(x) = golden(x + (1, -1)), so golden maps to suspect by (-1, +1).
         assert!((r.transform.0[2] + 1.0).abs() < 0.3, "{:?}", r.transform);
         assert!((r.transform.0[5] - 1.0).abs() < 0.3, "{:?}", r.transform);
+    }
+
+    #[test]
+    fn tilted_camera_is_recovered_with_perspective_terms() {
+        let g = board(320, 320);
+        let p = crate::perturb::Perturbation {
+            shift: (6.0, -4.0),
+            rotation_deg: 4.0,
+            scale: 1.03,
+            gain: 1.0,
+            offset: 0.0,
+            blur_passes: 0,
+            tilt_deg: 12.0,
+            tilt_axis_deg: 30.0,
+        };
+        let truth = p.transform(320, 320);
+        assert!(truth.0[6].abs() + truth.0[7].abs() > 1e-5);
+        let s = fill_nan(&warp(&g, &truth.inverse().unwrap(), 320, 320));
+        let r = register_planes(&g, &s, &Options::default()).unwrap();
+        // An affine fit leaves several pixels at the corners under this tilt.
+        for (x, y) in [(40.0, 40.0), (280.0, 40.0), (40.0, 280.0), (280.0, 280.0)] {
+            let a = truth.apply(x, y).unwrap();
+            let b = r.transform.apply(x, y).unwrap();
+            assert!((a.0 - b.0).hypot(a.1 - b.1) < 1.0, "at ({x}, {y}): {r:?}");
+        }
     }
 
     #[test]

@@ -181,6 +181,8 @@ pub struct EvalArgs<'a> {
     pub list: Option<&'a Path>,
     /// Perturb each suspect (shift, rotation, scale, brightness, blur) with this seed.
     pub perturb: Option<u64>,
+    /// With `perturb`, a camera tilt of up to this many degrees too.
+    pub tilt: Option<f64>,
     /// At most this many pairs.
     pub limit: usize,
     /// Output format.
@@ -194,9 +196,15 @@ pub fn eval_cmd(args: &EvalArgs<'_>) -> anyhow::Result<u8> {
     if !args.dir.is_dir() {
         bail!("{} is not a directory", args.dir.display());
     }
+    if let Some(t) = args.tilt {
+        if !(0.0..=45.0).contains(&t) {
+            bail!("--tilt {t}: give a camera tilt in degrees from 0 to 45");
+        }
+    }
     let cfg = EvalConfig {
         pair_list: args.list.map(PathBuf::from),
         perturb_seed: args.perturb,
+        perturb_tilt_deg: args.tilt,
         limit: args.limit,
         ..EvalConfig::default()
     };

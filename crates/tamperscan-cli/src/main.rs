@@ -140,6 +140,9 @@ enum BoardCommand {
         /// with this seed, to measure robustness
         #[arg(long, value_name = "SEED")]
         perturb: Option<u64>,
+        /// With --perturb, also tilt the camera by up to DEG degrees (a perspective change)
+        #[arg(long, value_name = "DEG", requires = "perturb")]
+        tilt: Option<f64>,
         /// At most N pairs
         #[arg(long, value_name = "N", default_value_t = 0)]
         limit: usize,
@@ -532,6 +535,7 @@ fn main() -> ExitCode {
             dir,
             list,
             perturb,
+            tilt,
             limit,
             format,
             per_pair,
@@ -539,6 +543,7 @@ fn main() -> ExitCode {
             dir: &dir,
             list: list.as_deref(),
             perturb,
+            tilt,
             limit,
             format,
             per_pair,
