@@ -58,6 +58,19 @@ fn demo_finds_what_was_planted_and_writes_the_report() {
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["since_last"]["new_findings"], 0);
     assert_eq!(doc["findings"][0]["new"], false);
+    // The demo declares its board resolution ([models.<name>.board] px_per_mm): the implant's
+    // size is given in mm².
+    let board = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "board.added")
+        .expect("the board implant is found");
+    let summary = board["summary"].as_str().unwrap();
+    assert!(summary.contains("mm²"), "{summary}");
+    // Five boards of the model are compared (srv-a-06 claims a model the fleet never declared,
+    // so there is no golden image for it): the implant is on this one alone.
+    assert!(summary.contains("on this board only of 5"), "{summary}");
 }
 
 #[test]

@@ -10,6 +10,9 @@ use crate::{write, DemoError, Planted};
 use std::path::Path;
 use tamperscan_net::synth::Rng;
 
+/// Resolution of the rendered board and its photos (the jig's camera sees it 1:1).
+pub(crate) const PX_PER_MM: f64 = 8.0;
+
 /// Image size: about 100 x 65 mm at 8 px/mm.
 const W: usize = 800;
 const H: usize = 520;

@@ -105,11 +105,20 @@ pub fn write_demo(dir: &Path, options: DemoOptions) -> Result<Vec<Planted>, Demo
          description = \"Synthetic fleet of two fictional server models with implants planted at known places.\"\n\
          synthetic = true\n",
     );
-    for (name, vendor, product, revision) in MODELS {
+    for (m, (name, vendor, product, revision)) in MODELS.iter().enumerate() {
         let _ = write!(
             fleet,
             "\n[models.{name}]\nvendor = \"{vendor}\"\nproduct = \"{product}\"\nboard_revision = \"{revision}\"\n"
         );
+        if m == 0 {
+            // The first model has board photos (see `board::write_boards`), taken at a known
+            // resolution: sizes come out in mm² and the placement tolerance in pixels.
+            let _ = write!(
+                fleet,
+                "\n[models.{name}.board]\npx_per_mm = {:.1}\n",
+                board::PX_PER_MM
+            );
+        }
     }
     fleet.push_str(network::POLICY);
     write(dir, "fleet.toml", fleet.as_bytes())?;

@@ -1,17 +1,23 @@
 //! Board images against their model's golden images.
 //!
+//! The resolution (pixels per mm) and, for two-level images, the material of each side come from
+//! `[models.<name>.board]` in `fleet.toml` (see [`BoardConfig`]).
+//!
 //! Each host's `board/<side>.<png|jpg|tif>` is compared with `models/<model>/board/<side>.*`
 //! (same side, same model) by `tamperscan-board`: registration, then change detection. Golden
 //! images are decoded once per model and side; hosts are compared in parallel. A host image with
 //! no golden image of its side, or one that cannot be registered, is reported, never skipped
 //! silently.
 
+use crate::config::{BoardConfig, BoardMaterial};
 use crate::load::{Host, Model, Note};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use tamperscan_board::{diff, load_image, overlay_png, BoardImage, DiffReport, ImageLimits};
+use tamperscan_board::{
+    diff, load_image, overlay_png, BoardImage, DiffReport, ImageLimits, Options, Polarity,
+};
 use tamperscan_model::{EvidenceKind, EvidenceStatus};
 
 /// One host image compared with its golden image.
@@ -97,8 +103,12 @@ pub fn compare_fleet(root: &Path, models: &BTreeMap<String, Model>, hosts: &mut 
                 });
                 continue;
             };
+            let opts = models
+                .get(model)
+                .map(|m| options_for(&m.config.board, &side))
+                .unwrap_or_default();
             let outcome = match goldens.get(&key) {
-                Some(Ok(golden)) => compare(root, golden, &path),
+                Some(Ok(golden)) => compare(root, golden, &path, &opts),
                 Some(Err(e)) => Err(format!("the golden image cannot be used: {e}")),
                 None => Err("the golden image was not decoded".into()),
             };
@@ -113,10 +123,28 @@ pub fn compare_fleet(root: &Path, models: &BTreeMap<String, Model>, hosts: &mut 
     });
 }
 
-fn compare(root: &Path, golden: &BoardImage, path: &str) -> Result<BoardDiff, String> {
+/// Detector options for one side of a model: its resolution (sizes in mm², the placement
+/// tolerance of the photo path) and material from `[models.<name>.board]`.
+fn options_for(board: &BoardConfig, side: &str) -> Options {
+    let (px_per_mm, material) = board.for_side(side);
+    Options {
+        px_per_mm,
+        material: match material {
+            Some(BoardMaterial::Bright) => Polarity::Bright,
+            Some(BoardMaterial::Dark) | None => Polarity::Dark,
+        },
+        ..Options::default()
+    }
+}
+
+fn compare(
+    root: &Path,
+    golden: &BoardImage,
+    path: &str,
+    opts: &Options,
+) -> Result<BoardDiff, String> {
     let suspect = decode(root, path)?;
-    let report =
-        diff(golden, &suspect, &tamperscan_board::Options::default()).map_err(|e| e.to_string())?;
+    let report = diff(golden, &suspect, opts).map_err(|e| e.to_string())?;
     let overlay = if report.changes.is_empty() {
         None
     } else {

@@ -50,6 +50,88 @@ pub struct ModelConfig {
     pub board_revision: Option<String>,
     /// Free text.
     pub description: Option<String>,
+    /// `[models.<name>.board]`: how the golden board images were taken.
+    #[serde(default)]
+    pub board: BoardConfig,
+}
+
+/// `[models.<name>.board]`: the resolution and material of a model's board images, for every
+/// side, with per-side overrides under `[models.<name>.board.sides.<side>]`.
+///
+/// ```toml
+/// [models.x11dpi.board]
+/// px_per_mm = 19.7            # or dpi = 500
+/// [models.x11dpi.board.sides.xray-top]
+/// px_per_mm = 40.0
+/// material = "bright"         # two-level images: which phase is material (default dark)
+/// ```
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BoardConfig {
+    /// Pixels per millimetre of the golden images.
+    pub px_per_mm: Option<Resolution>,
+    /// Dots per inch of the golden images (another way to give `px_per_mm`).
+    pub dpi: Option<Resolution>,
+    /// Which phase is material on two-level images (X-ray, bare-board scan).
+    pub material: Option<BoardMaterial>,
+    /// Overrides by side (the image's file stem: `top`, `bottom`, `xray-top`).
+    #[serde(default)]
+    pub sides: BTreeMap<String, BoardSideConfig>,
+}
+
+/// The settings of one side.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BoardSideConfig {
+    /// Pixels per millimetre of the golden image.
+    pub px_per_mm: Option<Resolution>,
+    /// Dots per inch of the golden image (another way to give `px_per_mm`).
+    pub dpi: Option<Resolution>,
+    /// Which phase is material on a two-level image (X-ray, bare-board scan).
+    pub material: Option<BoardMaterial>,
+}
+
+/// A resolution: finite and positive.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "f64")]
+pub struct Resolution(pub f64);
+
+impl TryFrom<f64> for Resolution {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, String> {
+        if v.is_finite() && v > 0.0 && v < 1e6 {
+            Ok(Self(v))
+        } else {
+            Err(format!(
+                "a resolution must be a positive number (pixels per mm or per inch), not {v}"
+            ))
+        }
+    }
+}
+
+/// Which phase of a two-level board image is material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BoardMaterial {
+    /// Material is dark (bare-board scans; the default).
+    Dark,
+    /// Material is bright (X-rays shown with metal white).
+    Bright,
+}
+
+impl BoardConfig {
+    /// Pixels per millimetre and material for `side`: the side's own settings, else those for
+    /// every side. `px_per_mm` wins over `dpi` given at the same level.
+    pub fn for_side(&self, side: &str) -> (Option<f64>, Option<BoardMaterial>) {
+        let own = self.sides.get(side).copied().unwrap_or_default();
+        let res = |px: Option<Resolution>, dpi: Option<Resolution>| {
+            px.map(|r| r.0).or_else(|| dpi.map(|d| d.0 / 25.4))
+        };
+        (
+            res(own.px_per_mm, own.dpi).or_else(|| res(self.px_per_mm, self.dpi)),
+            own.material.or(self.material),
+        )
+    }
 }
 
 /// `hosts/<host>/host.toml`.
@@ -291,5 +373,32 @@ system_serial = "To be filled by O.E.M."
         assert_eq!(f.fleet.name.as_deref(), Some("prod"));
         assert_eq!(f.models["x11"].vendor.as_deref(), Some("Supermicro"));
         assert!(f.policy.contains_key("management_networks"));
+        assert_eq!(f.models["x11"].board, BoardConfig::default());
+    }
+
+    #[test]
+    fn board_resolution_and_material_by_side() {
+        let text = b"[models.x11.board]\ndpi = 508\n[models.x11.board.sides.xray-top]\npx_per_mm = 40\nmaterial = \"bright\"\n";
+        let f = parse_fleet_toml(text, Path::new("fleet.toml")).unwrap();
+        let b = &f.models["x11"].board;
+        let (px, material) = b.for_side("top");
+        assert!((px.unwrap() - 20.0).abs() < 1e-9, "{px:?}");
+        assert_eq!(material, None);
+        assert_eq!(
+            b.for_side("xray-top"),
+            (Some(40.0), Some(BoardMaterial::Bright))
+        );
+        // Nonsense is refused at its line, with what was expected.
+        for (bad, expect) in [
+            ("[models.x.board]\npx_per_mm = -3\n", "positive number"),
+            ("[models.x.board]\nmaterial = \"shiny\"\n", "dark"),
+            ("[models.x.board]\npx_per_inch = 3\n", "unknown field"),
+            ("[models.x.board.sides.top]\nzoom = 3\n", "unknown field"),
+        ] {
+            let err = parse_fleet_toml(bad.as_bytes(), Path::new("fleet.toml")).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(expect), "{bad}: {text}");
+            assert!(text.starts_with("fleet.toml:2:"), "{bad}: {text}");
+        }
     }
 }
