@@ -293,8 +293,112 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg)
             .unwrap();
         for cut in [3, 20, out.len() / 2, out.len() - 2] {
-            let _ = load_image(out.get(..cut).unwrap(), &ImageLimits::default());
+            // A truncated scan may decode to a partial image of the declared size; anything
+            // else must be an error, not a panic or an image of another size.
+            if let Ok(b) = load_image(out.get(..cut).unwrap(), &ImageLimits::default()) {
+                assert_eq!((b.width(), b.height()), (32, 32), "cut at {cut}");
+                assert_eq!(b.gray().len(), 32 * 32);
+            }
         }
+        // Cut inside the header: nothing to decode.
+        assert!(load_image(out.get(..20).unwrap(), &ImageLimits::default()).is_err());
+    }
+
+    fn tiff_bytes(img: DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Tiff)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn sixteen_bit_tiff_xray_is_read_and_stretched() {
+        // An X-ray detector that uses only part of its 16-bit range.
+        let img = image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_fn(40, 30, |x, y| {
+            image::Luma([20_000 + ((x + y) % 20) as u16 * 100])
+        });
+        let bytes = tiff_bytes(DynamicImage::ImageLuma16(img));
+        let b = load_image(&bytes, &ImageLimits::default()).unwrap();
+        assert_eq!((b.width(), b.height(), b.source_bits()), (40, 30, 16));
+        assert!(b.rgb().is_none());
+        let (lo, hi) = (b.gray().iter().min(), b.gray().iter().max());
+        assert_eq!((lo, hi), (Some(&0), Some(&255)));
+    }
+
+    #[test]
+    fn colour_tiff_keeps_its_colour() {
+        let img = image::RgbImage::from_fn(8, 4, |x, _| image::Rgb([200, 10, (x * 30) as u8]));
+        let b = load_image(
+            &tiff_bytes(DynamicImage::ImageRgb8(img)),
+            &ImageLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(b.rgb().map(<[u8]>::len), Some(8 * 4 * 3));
+        assert_eq!(b.rgb().and_then(|c| c.first()), Some(&200));
+    }
+
+    /// A little-endian baseline TIFF header whose single IFD claims `w` x `h` 16-bit grey pixels
+    /// in one uncompressed strip of `strip` bytes right after the IFD.
+    fn tiff_claiming(w: u32, h: u32, strip: u32) -> Vec<u8> {
+        let tags: [(u16, u16, u32); 8] = [
+            (256, 4, w),                  // ImageWidth, LONG
+            (257, 4, h),                  // ImageLength
+            (258, 3, 16),                 // BitsPerSample, SHORT
+            (259, 3, 1),                  // Compression: none
+            (262, 3, 1),                  // PhotometricInterpretation: black is zero
+            (273, 4, 8 + 2 + 8 * 12 + 4), // StripOffsets: after the IFD
+            (278, 4, h),                  // RowsPerStrip
+            (279, 4, strip),              // StripByteCounts
+        ];
+        let mut t = b"II*\0".to_vec();
+        t.extend_from_slice(&8u32.to_le_bytes());
+        t.extend_from_slice(&(tags.len() as u16).to_le_bytes());
+        for (tag, ty, v) in tags {
+            t.extend_from_slice(&tag.to_le_bytes());
+            t.extend_from_slice(&ty.to_le_bytes());
+            t.extend_from_slice(&1u32.to_le_bytes());
+            if ty == 3 {
+                t.extend_from_slice(&(v as u16).to_le_bytes());
+                t.extend_from_slice(&[0, 0]);
+            } else {
+                t.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        t.extend_from_slice(&0u32.to_le_bytes());
+        t
+    }
+
+    #[test]
+    fn handmade_tiff_header_is_understood() {
+        // The same writer with a real strip: proves the hostile cases below are refused for
+        // their claims, not for a malformed header.
+        let mut t = tiff_claiming(4, 2, 16);
+        t.extend((0u16..8).flat_map(|v| (v * 1000).to_le_bytes()));
+        let b = load_image(&t, &ImageLimits::default()).unwrap();
+        assert_eq!((b.width(), b.height(), b.source_bits()), (4, 2, 16));
+    }
+
+    #[test]
+    fn huge_claimed_tiff_dimensions_are_refused_before_allocating() {
+        let t = tiff_claiming(30_000, 30_000, 1_800_000_000);
+        assert!(matches!(
+            load_image(&t, &ImageLimits::default()),
+            Err(Error::TooLarge {
+                width: 30_000,
+                height: 30_000,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn truncated_tiff_strip_is_an_error() {
+        let mut t = tiff_claiming(64, 64, 64 * 64 * 2);
+        t.extend(std::iter::repeat_n(7u8, 100));
+        assert!(matches!(
+            load_image(&t, &ImageLimits::default()),
+            Err(Error::Decode(_))
+        ));
     }
 
     #[test]
