@@ -115,10 +115,10 @@ enum BoardCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Resolution of the golden image, for sizes in mm²
-        #[arg(long, value_name = "DPI", conflicts_with = "px_per_mm")]
+        #[arg(long, value_name = "DPI", conflicts_with = "px_per_mm", value_parser = dpi_arg)]
         dpi: Option<f64>,
         /// Resolution of the golden image in pixels per millimetre
-        #[arg(long, value_name = "X")]
+        #[arg(long, value_name = "X", value_parser = px_per_mm_arg)]
         px_per_mm: Option<f64>,
         /// On two-level images (scans, X-rays), which phase is material: its gain is "added"
         #[arg(long, value_enum, default_value_t = Material::Dark)]
@@ -594,4 +594,27 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
                 .and_then(|j| j.io_error_kind())
                 == Some(std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// `--px-per-mm`: the range `fleet.toml` accepts too (a scanner's dpi written as px/mm is the
+/// usual mistake, and would shrink every region into a speck).
+fn px_per_mm_arg(v: &str) -> Result<f64, String> {
+    let x: f64 = v.parse().map_err(|e| format!("{e}"))?;
+    if x.is_finite() && (0.5..=250.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!(
+            "{v} is outside 0.5..=250 pixels per millimetre (for dots per inch use --dpi)"
+        ))
+    }
+}
+
+/// `--dpi`: the range of [`px_per_mm_arg`] in dots per inch.
+fn dpi_arg(v: &str) -> Result<f64, String> {
+    let x: f64 = v.parse().map_err(|e| format!("{e}"))?;
+    if x.is_finite() && (12.7..=6350.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{v} is outside 12.7..=6350 dots per inch"))
+    }
 }

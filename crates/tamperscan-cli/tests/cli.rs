@@ -1070,6 +1070,18 @@ fn board_diff_refuses_a_different_design_and_what_is_not_an_image() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("photo.jpg"), "{}", stderr(&o));
+
+    // A scanner's dpi written as pixels per mm is refused before any work, with what to do.
+    let o = tamperscan(&[
+        "board",
+        "diff",
+        pairs[0].0.to_str().unwrap(),
+        pairs[0].1.to_str().unwrap(),
+        "--px-per-mm",
+        "600",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("use --dpi"), "{}", stderr(&o));
 }
 
 #[test]

@@ -66,44 +66,120 @@ pub struct ModelConfig {
 /// material = "bright"         # two-level images: which phase is material (default dark)
 /// ```
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawBoardConfig")]
 pub struct BoardConfig {
-    /// Pixels per millimetre of the golden images.
-    pub px_per_mm: Option<Resolution>,
-    /// Dots per inch of the golden images (another way to give `px_per_mm`).
-    pub dpi: Option<Resolution>,
+    /// Pixels per millimetre of the golden images (from `px_per_mm` or `dpi`).
+    pub px_per_mm: Option<f64>,
     /// Which phase is material on two-level images (X-ray, bare-board scan).
     pub material: Option<BoardMaterial>,
-    /// Overrides by side (the image's file stem: `top`, `bottom`, `xray-top`).
-    #[serde(default)]
+    /// Overrides by side (the image's file stem, lower-cased: `top`, `bottom`, `xray-top`).
     pub sides: BTreeMap<String, BoardSideConfig>,
 }
 
 /// The settings of one side.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawBoardSide")]
 pub struct BoardSideConfig {
-    /// Pixels per millimetre of the golden image.
-    pub px_per_mm: Option<Resolution>,
-    /// Dots per inch of the golden image (another way to give `px_per_mm`).
-    pub dpi: Option<Resolution>,
+    /// Pixels per millimetre of the golden image (from `px_per_mm` or `dpi`).
+    pub px_per_mm: Option<f64>,
     /// Which phase is material on a two-level image (X-ray, bare-board scan).
     pub material: Option<BoardMaterial>,
 }
 
-/// A resolution: finite and positive.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoardConfig {
+    px_per_mm: Option<PxPerMm>,
+    dpi: Option<Dpi>,
+    material: Option<BoardMaterial>,
+    #[serde(default)]
+    sides: BTreeMap<String, BoardSideConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoardSide {
+    px_per_mm: Option<PxPerMm>,
+    dpi: Option<Dpi>,
+    material: Option<BoardMaterial>,
+}
+
+/// One resolution from `px_per_mm` or `dpi`, never both: two figures that disagree would leave
+/// the operator guessing which one sized the findings.
+fn one_resolution(px: Option<PxPerMm>, dpi: Option<Dpi>) -> Result<Option<f64>, String> {
+    match (px, dpi) {
+        (Some(_), Some(_)) => Err("give the resolution as px_per_mm or as dpi, not both".into()),
+        (Some(p), None) => Ok(Some(p.0)),
+        (None, Some(d)) => Ok(Some(d.0 / 25.4)),
+        (None, None) => Ok(None),
+    }
+}
+
+impl TryFrom<RawBoardConfig> for BoardConfig {
+    type Error = String;
+    fn try_from(r: RawBoardConfig) -> Result<Self, String> {
+        Ok(Self {
+            px_per_mm: one_resolution(r.px_per_mm, r.dpi)?,
+            material: r.material,
+            // Sides are matched against lower-cased file stems.
+            sides: r
+                .sides
+                .into_iter()
+                .map(|(k, v)| (k.to_lowercase(), v))
+                .collect(),
+        })
+    }
+}
+
+impl TryFrom<RawBoardSide> for BoardSideConfig {
+    type Error = String;
+    fn try_from(r: RawBoardSide) -> Result<Self, String> {
+        Ok(Self {
+            px_per_mm: one_resolution(r.px_per_mm, r.dpi)?,
+            material: r.material,
+        })
+    }
+}
+
+/// Pixels per millimetre, within what board photos and X-rays have: from a whole-board phone
+/// photo (about 2 px/mm) to a magnified X-ray of a package (4 µm per pixel). A figure outside is
+/// taken for a mistake: the usual one, a scanner's dpi (300, 600, 1200) written as px_per_mm,
+/// would make every region hundreds of times smaller than it is and drop them all as specks.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(try_from = "f64")]
-pub struct Resolution(pub f64);
+struct PxPerMm(f64);
 
-impl TryFrom<f64> for Resolution {
+/// Accepted range of [`PxPerMm`].
+const PX_PER_MM_RANGE: (f64, f64) = (0.5, 250.0);
+
+impl TryFrom<f64> for PxPerMm {
     type Error = String;
     fn try_from(v: f64) -> Result<Self, String> {
-        if v.is_finite() && v > 0.0 && v < 1e6 {
+        let (lo, hi) = PX_PER_MM_RANGE;
+        if v.is_finite() && (lo..=hi).contains(&v) {
             Ok(Self(v))
         } else {
             Err(format!(
-                "a resolution must be a positive number (pixels per mm or per inch), not {v}"
+                "px_per_mm must be between {lo} and {hi} pixels per millimetre, not {v} (for dots per inch write dpi)"
+            ))
+        }
+    }
+}
+
+/// Dots per inch, the same range as [`PxPerMm`].
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "f64")]
+struct Dpi(f64);
+
+impl TryFrom<f64> for Dpi {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, String> {
+        let (lo, hi) = (PX_PER_MM_RANGE.0 * 25.4, PX_PER_MM_RANGE.1 * 25.4);
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Ok(Self(v))
+        } else {
+            Err(format!(
+                "dpi must be between {lo} and {hi} dots per inch, not {v} (for pixels per millimetre write px_per_mm)"
             ))
         }
     }
@@ -121,14 +197,11 @@ pub enum BoardMaterial {
 
 impl BoardConfig {
     /// Pixels per millimetre and material for `side`: the side's own settings, else those for
-    /// every side. `px_per_mm` wins over `dpi` given at the same level.
+    /// every side.
     pub fn for_side(&self, side: &str) -> (Option<f64>, Option<BoardMaterial>) {
         let own = self.sides.get(side).copied().unwrap_or_default();
-        let res = |px: Option<Resolution>, dpi: Option<Resolution>| {
-            px.map(|r| r.0).or_else(|| dpi.map(|d| d.0 / 25.4))
-        };
         (
-            res(own.px_per_mm, own.dpi).or_else(|| res(self.px_per_mm, self.dpi)),
+            own.px_per_mm.or(self.px_per_mm),
             own.material.or(self.material),
         )
     }
@@ -390,7 +463,13 @@ system_serial = "To be filled by O.E.M."
         );
         // Nonsense is refused at its line, with what was expected.
         for (bad, expect) in [
-            ("[models.x.board]\npx_per_mm = -3\n", "positive number"),
+            ("[models.x.board]\npx_per_mm = -3\n", "between 0.5 and 250"),
+            // A dpi figure written as px_per_mm.
+            (
+                "[models.x.board]\npx_per_mm = 500\n",
+                "for dots per inch write dpi",
+            ),
+            ("[models.x.board]\ndpi = 1e300\n", "dots per inch"),
             ("[models.x.board]\nmaterial = \"shiny\"\n", "dark"),
             ("[models.x.board]\npx_per_inch = 3\n", "unknown field"),
             ("[models.x.board.sides.top]\nzoom = 3\n", "unknown field"),
@@ -400,5 +479,22 @@ system_serial = "To be filled by O.E.M."
             assert!(text.contains(expect), "{bad}: {text}");
             assert!(text.starts_with("fleet.toml:2:"), "{bad}: {text}");
         }
+        // Both resolutions at one level: refused, naming the table.
+        for bad in [
+            "[models.x.board]\npx_per_mm = 20\ndpi = 508\n",
+            "[models.x.board.sides.top]\npx_per_mm = 20\ndpi = 508\n",
+        ] {
+            let err = parse_fleet_toml(bad.as_bytes(), Path::new("fleet.toml")).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("not both"), "{bad}: {text}");
+            assert!(text.starts_with("fleet.toml:1:"), "{bad}: {text}");
+        }
+        // Side names are matched as lower-cased file stems.
+        let f = parse_fleet_toml(
+            b"[models.x.board.sides.Top]\npx_per_mm = 12\n",
+            Path::new("fleet.toml"),
+        )
+        .unwrap();
+        assert_eq!(f.models["x"].board.for_side("top").0, Some(12.0));
     }
 }
