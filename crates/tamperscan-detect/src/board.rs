@@ -6,8 +6,11 @@
 //! Siblings: with at least [`Consensus::MIN_HOSTS`] boards of a model compared on a side, each
 //! changed region says on how many of them the same region (in golden coordinates) differs. A
 //! region on most boards points at the golden image (a part that sat differently when it was
-//! photographed) or at the whole batch; one on this board alone is what sets it apart, and leads
-//! the finding. Severities do not change: a whole batch can carry the same implant.
+//! photographed) or at the whole batch; one on this board alone is what sets it apart, and is
+//! named first in the summary. A host counts once per side however many images it has there.
+//! Severity, kind, location and observed value come from the board's own report only, so a
+//! finding keeps its fingerprint when hosts join or leave the fleet: a whole batch can carry the
+//! same implant.
 
 use crate::consensus::Consensus;
 use crate::engine::Detector;
@@ -29,19 +32,26 @@ impl Detector for BoardDetector {
     }
 
     fn run(&self, fleet: &Fleet) -> Vec<Finding> {
-        // (model, side) -> the changed boxes of every board compared there.
-        let mut groups: BTreeMap<(&str, &str), Vec<Vec<[u32; 4]>>> = BTreeMap::new();
+        // (model, side) -> host -> the changed boxes of that host's images of the side. A host
+        // counts once however many images of one side it carries (`top.png` and `TOP.jpg`).
+        let mut by_host: BTreeMap<(&str, &str), HostBoxes<'_>> = BTreeMap::new();
         for host in &fleet.hosts {
             let model = host.config.model.as_ref().map_or("", |(m, _)| m.as_str());
             for cmp in &host.boards {
                 if let Ok(d) = &cmp.outcome {
-                    groups
+                    by_host
                         .entry((model, cmp.side.as_str()))
                         .or_default()
-                        .push(d.report.changes.iter().map(|c| c.bbox).collect());
+                        .entry(host.id.0.as_str())
+                        .or_default()
+                        .extend(d.report.changes.iter().map(|c| c.bbox));
                 }
             }
         }
+        let groups: BTreeMap<(&str, &str), Vec<Vec<[u32; 4]>>> = by_host
+            .into_iter()
+            .map(|(k, hosts)| (k, hosts.into_values().collect()))
+            .collect();
         let mut out = Vec::new();
         for host in &fleet.hosts {
             let model = host.config.model.as_ref().map_or("", |(m, _)| m.as_str());
@@ -59,6 +69,9 @@ impl Detector for BoardDetector {
         out
     }
 }
+
+/// Host id -> the changed boxes of its images of one side.
+type HostBoxes<'a> = BTreeMap<&'a str, Vec<[u32; 4]>>;
 
 /// The changed boxes of every board of one model compared on one side.
 struct Siblings<'a> {
@@ -88,7 +101,8 @@ impl Siblings<'_> {
 }
 
 /// Two boxes in golden pixels name the same region when their intersection covers at least half
-/// of the smaller one: regions of the same cause vary in extent from photo to photo.
+/// of the larger one: regions of the same cause vary in extent from photo to photo (up to twice),
+/// but one huge region (glare, a sticker) must not stand for every small one inside it.
 fn same_region(a: [u32; 4], b: [u32; 4]) -> bool {
     let area =
         |r: [u32; 4]| u64::from(r[2].saturating_sub(r[0])) * u64::from(r[3].saturating_sub(r[1]));
@@ -98,8 +112,8 @@ fn same_region(a: [u32; 4], b: [u32; 4]) -> bool {
         a[2].min(b[2]),
         a[3].min(b[3]),
     ];
-    let smaller = area(a).min(area(b));
-    smaller > 0 && 2 * area(inter) >= smaller
+    let larger = area(a).max(area(b));
+    larger > 0 && 2 * area(inter) >= larger
 }
 
 fn kind_name(k: ChangeKind) -> &'static str {
@@ -175,7 +189,17 @@ fn finding(
     } else {
         Severity::Low
     };
-    // The most certain region that most sibling boards do not share leads.
+    // What this board shows on its own names the finding (kind, location, observed): those stay
+    // the same when other hosts join or leave the fleet, so the finding keeps its fingerprint.
+    // The most certain added region, else the most certain region.
+    let own = confident
+        .iter()
+        .copied()
+        .find(|c| c.kind == ChangeKind::Added)
+        .or_else(|| confident.first().copied())
+        .unwrap_or(first);
+    // Where to look first also weighs the siblings: the most certain region that most sibling
+    // boards do not share.
     let lead = confident
         .iter()
         .copied()
@@ -191,6 +215,10 @@ fn finding(
             }
         })
     };
+    let shared = confident
+        .iter()
+        .filter(|c| siblings.on_most(c.bbox))
+        .count();
     let count = |k: ChangeKind| report.changes.iter().filter(|c| c.kind == k).count();
     let mut counts = Vec::new();
     for k in [ChangeKind::Added, ChangeKind::Missing, ChangeKind::Altered] {
@@ -207,7 +235,7 @@ fn finding(
     let mut f = Finding::new(
         host,
         Layer::Board,
-        &format!("board.{}", kind_name(lead.kind)),
+        &format!("board.{}", kind_name(own.kind)),
         severity,
         format!(
             "{} differs from the {model} golden image in {} region{} ({}); first to look at: {} {} at [{x1}, {y1}, {x2}, {y2}], {}, score {:.2}{}{}",
@@ -220,16 +248,21 @@ fn finding(
             size(lead),
             lead.score,
             share(lead),
-            if siblings.on_most(lead.bbox) {
-                " (where most boards differ alike, check the golden image there first)"
+            if shared > 0 {
+                format!(
+                    "; {shared} confident region{} also differ{} on most boards of the model (check the golden image there first)",
+                    if shared == 1 { "" } else { "s" },
+                    if shared == 1 { "s" } else { "" }
+                )
             } else {
-                ""
+                String::new()
             }
         ),
         &cmp.path,
         reference,
     );
-    f.location = Location::new(cmp.path.clone(), format!("[{x1}, {y1}, {x2}, {y2}]"));
+    let [o1, o2, o3, o4] = own.bbox;
+    f.location = Location::new(cmp.path.clone(), format!("[{o1}, {o2}, {o3}, {o4}]"));
     f.expected = Some(format!("the board as in {}", cmp.golden));
     f.observed = Some(
         report
@@ -239,12 +272,11 @@ fn finding(
             .map(|c| {
                 let [a, b, c2, d] = c.bbox;
                 format!(
-                    "{} {} at [{a}, {b}, {c2}, {d}] ({}, score {:.2}{})",
+                    "{} {} at [{a}, {b}, {c2}, {d}] ({}, score {:.2})",
                     kind_name(c.kind),
                     class_name(c.class),
                     size(c),
                     c.score,
-                    share(c)
                 )
             })
             .collect::<Vec<_>>()
@@ -268,11 +300,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn regions_are_matched_across_boards_by_overlap_of_the_smaller_box() {
+    fn regions_are_matched_across_boards_by_overlap_of_the_larger_box() {
         assert!(same_region([10, 10, 30, 30], [12, 8, 32, 28]));
-        // A small region inside a larger one of the same cause.
-        assert!(same_region([10, 10, 40, 40], [20, 20, 30, 30]));
+        // The same cause at half the extent on another photo.
+        assert!(same_region([10, 10, 30, 30], [10, 10, 30, 20]));
         assert!(!same_region([10, 10, 20, 20], [18, 18, 40, 40]));
+        // One huge region (glare) does not stand for every small one inside it.
+        assert!(!same_region([0, 0, 400, 400], [20, 20, 30, 30]));
         assert!(
             !same_region([10, 10, 10, 20], [10, 10, 10, 20]),
             "empty boxes"
@@ -298,5 +332,92 @@ mod tests {
         };
         assert_eq!(two.share([100, 100, 120, 120]), None);
         assert!(!two.on_most([100, 100, 120, 120]));
+    }
+
+    fn change(bbox: [u32; 4], kind: ChangeKind, score: f64) -> tamperscan_board::Change {
+        tamperscan_board::Change {
+            bbox,
+            kind,
+            class: Some(DefectClass::Component),
+            score,
+            area_px: 400,
+            area_mm2: None,
+        }
+    }
+
+    fn comparison(changes: Vec<tamperscan_board::Change>) -> BoardComparison {
+        BoardComparison {
+            side: "top".into(),
+            path: "hosts/h1/board/top.jpg".into(),
+            golden: "models/m/board/top.png".into(),
+            outcome: Ok(tamperscan_fleet::board::BoardDiff {
+                report: DiffReport {
+                    registration: tamperscan_board::Registration {
+                        transform: tamperscan_board::Homography::IDENTITY,
+                        correlation: 0.95,
+                        overlap: 1.0,
+                        rotation_deg: 0.0,
+                        scale: 1.0,
+                        method: tamperscan_board::RegistrationMethod::BlockAffine,
+                    },
+                    changes,
+                    width: 800,
+                    height: 600,
+                    mode: tamperscan_board::ImageMode::Photo,
+                    contrast: 100.0,
+                    threshold: 20.0,
+                },
+                overlay: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn siblings_choose_where_to_look_but_not_what_the_finding_is() {
+        let host = tamperscan_model::HostId("h1".into());
+        // A confident added region that most boards share (a part placed differently on the
+        // golden board), and a missing one on this board alone.
+        let cmp = comparison(vec![
+            change([100, 100, 120, 120], ChangeKind::Added, 0.9),
+            change([500, 500, 520, 520], ChangeKind::Missing, 0.8),
+        ]);
+        let boards = vec![
+            vec![[100, 100, 120, 120], [500, 500, 520, 520]],
+            vec![[101, 99, 121, 119]],
+            vec![[99, 101, 119, 121]],
+            vec![],
+        ];
+        let with = finding(&host, "m", &cmp, &Siblings { boards: &boards }).unwrap();
+        let alone = finding(&host, "m", &cmp, &Siblings { boards: &[] }).unwrap();
+        assert!(
+            with.summary
+                .contains("first to look at: component missing at [500, 500, 520, 520]"),
+            "{}",
+            with.summary
+        );
+        assert!(
+            with.summary.contains("on this board only of 4"),
+            "{}",
+            with.summary
+        );
+        assert!(
+            with.summary
+                .contains("1 confident region also differs on most boards"),
+            "{}",
+            with.summary
+        );
+        // Without siblings the most certain region leads and nothing is said of others.
+        assert!(
+            alone.summary.contains("added at [100, 100, 120, 120]"),
+            "{}",
+            alone.summary
+        );
+        assert!(!alone.summary.contains("boards"), "{}", alone.summary);
+        // The finding itself is the same: kind from the added region, same severity, location
+        // and fingerprint whatever the rest of the fleet shows.
+        assert_eq!(with.kind, "board.added");
+        assert_eq!(with.severity, Severity::High);
+        assert_eq!(with.location, alone.location);
+        assert_eq!(with.fingerprint(), alone.fingerprint());
     }
 }
