@@ -253,11 +253,14 @@ fn stretch16(px: &[u16]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn png_bytes(img: DynamicImage) -> Vec<u8> {
+    fn encoded(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-            .unwrap();
+        img.write_to(&mut Cursor::new(&mut out), format).unwrap();
         out
+    }
+
+    fn png_bytes(img: DynamicImage) -> Vec<u8> {
+        encoded(img, ImageFormat::Png)
     }
 
     #[test]
@@ -289,9 +292,7 @@ mod tests {
         let img = DynamicImage::ImageLuma8(image::GrayImage::from_fn(32, 32, |x, y| {
             image::Luma([((x * 7 + y * 3) % 256) as u8])
         }));
-        let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg)
-            .unwrap();
+        let out = encoded(img, ImageFormat::Jpeg);
         for cut in [3, 20, out.len() / 2, out.len() - 2] {
             // A truncated scan may decode to a partial image of the declared size; anything
             // else must be an error, not a panic or an image of another size.
@@ -305,10 +306,7 @@ mod tests {
     }
 
     fn tiff_bytes(img: DynamicImage) -> Vec<u8> {
-        let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Tiff)
-            .unwrap();
-        out
+        encoded(img, ImageFormat::Tiff)
     }
 
     #[test]

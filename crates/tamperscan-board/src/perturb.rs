@@ -29,20 +29,23 @@ pub struct Perturbation {
     pub tilt_axis_deg: f64,
 }
 
+/// Uniform draws in [0, 1) from an xorshift64* stream started at `state`.
+fn uniform(mut state: u64) -> impl FnMut() -> f64 {
+    move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let v = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (v >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 impl Perturbation {
     /// A deterministic perturbation drawn from `seed` within the ranges of the spec: shift up
     /// to 20 px, rotation up to 10 degrees, scale 0.9–1.1, gain 0.7–1.3, offset ±20, blur 0–2
     /// passes.
     pub fn from_seed(seed: u64) -> Self {
-        let mut st = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
-        let mut next = || {
-            // xorshift64*
-            st ^= st >> 12;
-            st ^= st << 25;
-            st ^= st >> 27;
-            let v = st.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            (v >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1));
         let u = |v: f64, lo: f64, hi: f64| lo + (hi - lo) * v;
         Self {
             shift: (u(next(), -20.0, 20.0), u(next(), -20.0, 20.0)),
@@ -61,14 +64,7 @@ impl Perturbation {
     /// those of [`Perturbation::from_seed`]).
     #[must_use]
     pub fn with_tilt(mut self, max_deg: f64, seed: u64) -> Self {
-        let mut st = seed.wrapping_mul(0xD1B5_4A32_D192_ED03).wrapping_add(7);
-        let mut next = || {
-            st ^= st >> 12;
-            st ^= st << 25;
-            st ^= st >> 27;
-            let v = st.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            (v >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(seed.wrapping_mul(0xD1B5_4A32_D192_ED03).wrapping_add(7));
         self.tilt_deg = max_deg * next();
         self.tilt_axis_deg = 360.0 * next();
         self

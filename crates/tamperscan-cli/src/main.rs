@@ -596,25 +596,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// `--px-per-mm`: the range `fleet.toml` accepts too (a scanner's dpi written as px/mm is the
-/// usual mistake, and would shrink every region into a speck).
+/// `--px-per-mm`: the range `fleet.toml` accepts (a scanner's dpi written as px/mm is the usual
+/// mistake, and would shrink every region into a speck).
 fn px_per_mm_arg(v: &str) -> Result<f64, String> {
     let x: f64 = v.parse().map_err(|e| format!("{e}"))?;
-    if x.is_finite() && (0.5..=250.0).contains(&x) {
-        Ok(x)
-    } else {
-        Err(format!(
-            "{v} is outside 0.5..=250 pixels per millimetre (for dots per inch use --dpi)"
-        ))
-    }
+    tamperscan_fleet::check_px_per_mm(x).map_err(|e| format!("{e} (for dots per inch use --dpi)"))
 }
 
-/// `--dpi`: the range of [`px_per_mm_arg`] in dots per inch.
+/// `--dpi`: the range `fleet.toml` accepts.
 fn dpi_arg(v: &str) -> Result<f64, String> {
     let x: f64 = v.parse().map_err(|e| format!("{e}"))?;
-    if x.is_finite() && (12.7..=6350.0).contains(&x) {
-        Ok(x)
-    } else {
-        Err(format!("{v} is outside 12.7..=6350 dots per inch"))
-    }
+    tamperscan_fleet::check_dpi(x)
 }

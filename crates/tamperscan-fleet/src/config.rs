@@ -155,14 +155,41 @@ const PX_PER_MM_RANGE: (f64, f64) = (0.5, 250.0);
 impl TryFrom<f64> for PxPerMm {
     type Error = String;
     fn try_from(v: f64) -> Result<Self, String> {
-        let (lo, hi) = PX_PER_MM_RANGE;
-        if v.is_finite() && (lo..=hi).contains(&v) {
-            Ok(Self(v))
-        } else {
-            Err(format!(
-                "px_per_mm must be between {lo} and {hi} pixels per millimetre, not {v} (for dots per inch write dpi)"
-            ))
-        }
+        check_px_per_mm(v)
+            .map(Self)
+            .map_err(|e| format!("px_per_mm {e} (for dots per inch write dpi)"))
+    }
+}
+
+/// `v` if it is a plausible board image resolution in pixels per millimetre (the range
+/// `fleet.toml` and `board diff --px-per-mm` accept), else what is wrong with it.
+///
+/// # Errors
+/// Outside 0.5..=250 or not finite.
+pub fn check_px_per_mm(v: f64) -> Result<f64, String> {
+    let (lo, hi) = PX_PER_MM_RANGE;
+    if v.is_finite() && (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "must be between {lo} and {hi} pixels per millimetre, not {v}"
+        ))
+    }
+}
+
+/// `v` if it is a plausible board image resolution in dots per inch: the range of
+/// [`check_px_per_mm`].
+///
+/// # Errors
+/// Outside 12.7..=6350 or not finite.
+pub fn check_dpi(v: f64) -> Result<f64, String> {
+    let (lo, hi) = (PX_PER_MM_RANGE.0 * 25.4, PX_PER_MM_RANGE.1 * 25.4);
+    if v.is_finite() && (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "must be between {lo} and {hi} dots per inch, not {v}"
+        ))
     }
 }
 
@@ -174,14 +201,9 @@ struct Dpi(f64);
 impl TryFrom<f64> for Dpi {
     type Error = String;
     fn try_from(v: f64) -> Result<Self, String> {
-        let (lo, hi) = (PX_PER_MM_RANGE.0 * 25.4, PX_PER_MM_RANGE.1 * 25.4);
-        if v.is_finite() && (lo..=hi).contains(&v) {
-            Ok(Self(v))
-        } else {
-            Err(format!(
-                "dpi must be between {lo} and {hi} dots per inch, not {v} (for pixels per millimetre write px_per_mm)"
-            ))
-        }
+        check_dpi(v)
+            .map(Self)
+            .map_err(|e| format!("dpi {e} (for pixels per millimetre write px_per_mm)"))
     }
 }
 

@@ -20,7 +20,10 @@ mod load;
 pub mod network;
 pub mod observe;
 
-pub use config::{parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig, ModelConfig};
+pub use config::{
+    check_dpi, check_px_per_mm, parse_fleet_toml, parse_host_toml, FleetConfig, HostConfig,
+    ModelConfig,
+};
 pub use error::{FleetError, LoadError};
 pub use layout::{classify, Slot};
 pub use load::{
